@@ -1,0 +1,49 @@
+/// @file entry_header.hpp
+/// The header in front of every remote entry (DESIGN.md §5), so a reader knows the remaining
+/// lifetime without a second command and detects truncated, damaged or foreign bytes.
+///
+/// Layout, 28 bytes, integers little-endian:
+///   offset 0  u16 magic 0xCA 0xC4 ("cacheme")      offset 2  u8  format version (1)
+///   offset 3  u8  codec id (codec::Id)              offset 4  i64 absolute expiry, Unix ms (0: never)
+///   offset 12 i64 write time, Unix ms               offset 20 u32 body length
+///   offset 24 u32 CRC-32C over bytes 0..23 and the body
+/// then the body (the codec's bytes).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cacheme/codec/erased_codec.hpp"
+#include "cacheme/result.hpp"
+
+namespace cacheme::codec {
+
+inline constexpr std::size_t kHeaderSize = 28;
+inline constexpr std::uint8_t kFormatVersion = 1;
+
+/// A parsed entry; `body` points into the bytes given to `parse_entry`.
+struct EntryView {
+  Id codec = Id::raw;
+  std::int64_t expire_unix_ms = 0;  ///< 0: never expires
+  std::int64_t write_unix_ms = 0;
+  std::string_view body;
+
+  /// Remaining lifetime in ms at `now_unix_ms`: -1 when it never expires, 0 when expired.
+  std::int64_t remaining_ms(std::int64_t now_unix_ms) const {
+    if (expire_unix_ms == 0) return -1;
+    return expire_unix_ms > now_unix_ms ? expire_unix_ms - now_unix_ms : 0;
+  }
+};
+
+/// Header + body as one string.
+std::string make_entry(Id codec, std::int64_t expire_unix_ms, std::int64_t write_unix_ms, std::string_view body);
+
+/// Checks magic, version, length and CRC; `errc::decode_error` on any mismatch.
+Result<EntryView> parse_entry(std::string_view bytes);
+
+/// CRC-32C (Castagnoli) of `data`, continuing from `crc` (0 to start).
+std::uint32_t crc32c(std::string_view data, std::uint32_t crc = 0);
+
+}  // namespace cacheme::codec
