@@ -1,0 +1,61 @@
+/// @file storage.hpp
+/// A remote storage driver: it carries out the engine's storage effects and reports back.
+/// It decides no cache policy and keeps no deadlines (the core times operations out; a late
+/// completion is simply ignored by the core).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cacheme/core/effects.hpp"
+#include "cacheme/drivers/reactor.hpp"
+#include "cacheme/result.hpp"
+
+namespace cacheme::drivers {
+
+/// Where a driver reports finished operations (the adapter's pump feeds them to the core).
+/// Called on the loop thread, never from inside `Storage::start` itself (post or defer
+/// instead), so the pump never re-enters.
+struct CompletionSink {
+  std::function<void(core::IoId, core::FetchResult)> fetched;
+  std::function<void(core::IoId, core::IoStatus)> written;  ///< stores and erases
+};
+
+/// Options common to every storage, from `Storage{url, options}`; URL query parameters
+/// (`?pool_size=8&timeout=500&table=cache&init=1`) override them.
+struct StorageOptions {
+  std::size_t pool_size = 0;      ///< 0: the driver's default (Redis 100, SQL 50)
+  std::string table = "cache";    ///< SQL storages
+  bool init = false;              ///< SQL: create the table from sql/<backend>.sql if missing
+};
+
+/// One connected remote storage.
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  /// Starts one effect. Results arrive later through the sink given at creation.
+  virtual void start(core::FetchRequest req) = 0;
+  virtual void start(core::StoreRequest req) = 0;
+  virtual void start(core::EraseRequest req) = 0;
+
+  /// Deletes every key starting with `prefix` (the benchmark's `--flush`); never a whole
+  /// database or a table the storage did not create. Completes through `written`.
+  virtual void flush_prefix(core::IoId id, std::string prefix) = 0;
+
+  /// Commands sent so far, by name (`GET`, `MGET`, `SET`, `DEL`, `SELECT`, ...).
+  virtual std::map<std::string, std::uint64_t> command_counts() const = 0;
+
+  /// Closes connections; pending operations complete with `backend_error`.
+  virtual void close() = 0;
+};
+
+/// Connects asynchronously; `done` gets the storage, or a clear error (`errc::bad_url`,
+/// `errc::connect_failed` with the server's message in the log, `errc::schema_missing`, ...).
+using ConnectDone = std::function<void(Result<std::unique_ptr<Storage>>)>;
+
+}  // namespace cacheme::drivers
