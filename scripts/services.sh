@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# cacheme's throwaway test services (after ../shared/services.sh, the verified reference).
+# Throwaway test services on loopback only, for Debian 12 as root, apt packages only.
+#
+#   services.sh install                  # scripts/setup.sh
+#   services.sh start  [redis|cluster|pg|maria|all]   (default: all)
+#   services.sh stop   [redis|cluster|pg|maria|all]   (default: all)
+#   services.sh status
+#   or: source it and call start_redis / stop_all ... yourself.
+#
+# Every service lives under $SVC_BASE (deleted and re-created on start) and listens on 127.0.0.1 only.
+# SVC_BASE and all of its parents must be traversable by the 'postgres' and 'mysql' users (mode 755).
+set -euo pipefail
+
+SVC_BASE=${SVC_BASE:-${TMPDIR:-/tmp}/cacheme-services}
+REDIS_PORT=${REDIS_PORT:-16379}
+CLUSTER_PORTS=${CLUSTER_PORTS:-"17001 17002 17003"}   # >= 3 masters; 6 ports with CLUSTER_REPLICAS=1
+CLUSTER_REPLICAS=${CLUSTER_REPLICAS:-0}
+PG_PORT=${PG_PORT:-15432}
+PG_DB=${PG_DB:-appdb}                                  # user 'postgres', trust auth, no password
+MARIA_PORT=${MARIA_PORT:-13306}
+MARIA_USER=${MARIA_USER:-app}
+MARIA_PASSWORD=${MARIA_PASSWORD:-apppw}
+MARIA_DB=${MARIA_DB:-appdb}
+WAIT_S=${WAIT_S:-30}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+log() { echo "[services] $*" >&2; }
+
+# wait_until TIMEOUT_S DESCRIPTION CMD...  -- polls CMD every 0.1 s
+wait_until() {
+    local timeout=$1 what=$2; shift 2
+    local deadline=$(( $(date +%s) + timeout ))
+    until "$@" >/dev/null 2>&1; do
+        if (( $(date +%s) >= deadline )); then log "TIMEOUT waiting for $what"; return 1; fi
+        sleep 0.1
+    done
+}
+
+# refuse to start on a port something already listens on (else a readiness check could pass on the old one)
+need_free_port() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then log "port $1 already in use"; return 1; fi
+}
+
+# stop a process by pid file: SIGTERM, wait, then SIGKILL
+kill_pidfile() {
+    local f=$1 pid
+    [[ -f $f ]] || return 0
+    pid=$(cat "$f" 2>/dev/null || true)
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || { rm -f "$f"; return 0; }
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    rm -f "$f"
+}
+
+# ---------------------------------------------------------------- redis standalone
+start_redis() {
+    local d=$SVC_BASE/redis
+    need_free_port "$REDIS_PORT"
+    rm -rf "$d"; mkdir -p "$d"
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --dir "$d" \
+        --save '' --appendonly no --pidfile "$d/redis.pid" --logfile "$d/redis.log"
+    wait_until "$WAIT_S" "redis :$REDIS_PORT" bash -c "redis-cli -h 127.0.0.1 -p $REDIS_PORT ping | grep -q PONG"
+    log "redis ready on 127.0.0.1:$REDIS_PORT"
+}
+stop_redis() {
+    kill_pidfile "$SVC_BASE/redis/redis.pid"
+}
+
+# ---------------------------------------------------------------- redis cluster
+start_cluster() {
+    local d=$SVC_BASE/rcluster p nodes=()
+    for p in $CLUSTER_PORTS; do need_free_port "$p"; need_free_port $((p + 10000)); done
+    rm -rf "$d"; mkdir -p "$d"
+    for p in $CLUSTER_PORTS; do
+        mkdir -p "$d/$p"
+        redis-server --bind 127.0.0.1 --port "$p" --cluster-enabled yes \
+            --cluster-config-file "$d/$p/nodes.conf" --cluster-node-timeout 5000 \
+            --dir "$d/$p" --save '' --appendonly no --daemonize yes \
+            --pidfile "$d/$p/redis.pid" --logfile "$d/$p/redis.log"
+        nodes+=("127.0.0.1:$p")
+    done
+    for p in $CLUSTER_PORTS; do
+        wait_until "$WAIT_S" "cluster node :$p" bash -c "redis-cli -h 127.0.0.1 -p $p ping | grep -q PONG"
+    done
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$CLUSTER_REPLICAS" --cluster-yes \
+        > "$d/create.log" 2>&1 || { cat "$d/create.log" >&2; return 1; }
+    for p in $CLUSTER_PORTS; do
+        wait_until "$WAIT_S" "cluster_state:ok on :$p" \
+            bash -c "redis-cli -h 127.0.0.1 -p $p cluster info | grep -q cluster_state:ok"
+    done
+    if (( CLUSTER_REPLICAS > 0 )); then   # replicas need a full sync (~5 s) before they serve
+        for p in $CLUSTER_PORTS; do
+            if redis-cli -h 127.0.0.1 -p "$p" info replication | grep -q role:slave; then
+                wait_until "$WAIT_S" "replica :$p link up" \
+                    bash -c "redis-cli -h 127.0.0.1 -p $p info replication | grep -q master_link_status:up"
+            fi
+        done
+    fi
+    log "redis cluster ready on 127.0.0.1 ports: $CLUSTER_PORTS"
+}
+stop_cluster() {   # SIGTERM all nodes in parallel (each redis process takes ~2 s to exit)
+    local f
+    for f in "$SVC_BASE"/rcluster/*/redis.pid; do [[ -e $f ]] && kill_pidfile "$f" & done
+    wait
+    return 0
+}
+
+# ---------------------------------------------------------------- postgresql 15
+start_pg() {
+    local d=$SVC_BASE/pg
+    need_free_port "$PG_PORT"
+    chmod 755 "$SVC_BASE"
+    rm -rf "$d"; install -d -o postgres -g postgres -m 700 "$d"
+    runuser -u postgres -- "$PGBIN/initdb" -D "$d" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        > "$SVC_BASE/pg-initdb.log" 2>&1 || { cat "$SVC_BASE/pg-initdb.log" >&2; return 1; }
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -l "$d/server.log" -w -t "$WAIT_S" \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $d -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null
+    wait_until "$WAIT_S" "postgres :$PG_PORT" pg_isready -h 127.0.0.1 -p "$PG_PORT" -q
+    if [[ -n $PG_DB && $PG_DB != postgres ]]; then
+        psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAtc "CREATE DATABASE \"$PG_DB\""
+    fi
+    log "postgres ready: host=127.0.0.1 port=$PG_PORT user=postgres dbname=$PG_DB (trust)"
+}
+stop_pg() {
+    local d=$SVC_BASE/pg
+    [[ -f $d/postmaster.pid ]] || return 0
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -m fast -w -t "$WAIT_S" stop >/dev/null || true
+}
+
+# ---------------------------------------------------------------- mariadb 10.11
+start_maria() {
+    local d=$SVC_BASE/maria
+    need_free_port "$MARIA_PORT"
+    chmod 755 "$SVC_BASE"
+    rm -rf "$d"; install -d -o mysql -g mysql -m 750 "$d" "$d/data"   # mysql must own $d too (log, socket, pid)
+    mariadb-install-db --no-defaults --user=mysql --datadir="$d/data" \
+        --auth-root-authentication-method=socket --skip-test-db > "$SVC_BASE/maria-install.log" 2>&1 \
+        || { cat "$SVC_BASE/maria-install.log" >&2; return 1; }
+    setsid mariadbd --no-defaults --user=mysql --datadir="$d/data" --socket="$d/mysqld.sock" \
+        --pid-file="$d/mysqld.pid" --port="$MARIA_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+        --log-error="$d/error.log" --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=2 \
+        --skip-log-bin > "$d/stdout.log" 2>&1 < /dev/null &
+    wait_until "$WAIT_S" "mariadb :$MARIA_PORT" mariadb-admin --no-defaults -S "$d/mysqld.sock" -u root ping \
+        || { tail -20 "$d/error.log" >&2; return 1; }
+    mariadb --no-defaults -S "$d/mysqld.sock" -u root -e \
+        "CREATE DATABASE IF NOT EXISTS \`$MARIA_DB\`;
+         CREATE USER IF NOT EXISTS '$MARIA_USER'@'%' IDENTIFIED BY '$MARIA_PASSWORD';
+         GRANT ALL PRIVILEGES ON \`$MARIA_DB\`.* TO '$MARIA_USER'@'%'; FLUSH PRIVILEGES;"
+    log "mariadb ready: 127.0.0.1:$MARIA_PORT user=$MARIA_USER password=$MARIA_PASSWORD db=$MARIA_DB (root: socket $d/mysqld.sock)"
+}
+stop_maria() {
+    kill_pidfile "$SVC_BASE/maria/mysqld.pid"
+}
+
+# ---------------------------------------------------------------- aggregate
+start_all() { mkdir -p "$SVC_BASE"; start_redis; start_pg; start_maria; }   # the cluster comes with its issue
+# env_all: the URLs the integration tests read (CACHEME_TEST_<BACKEND>_URL)
+env_all() {
+    echo "export CACHEME_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+    echo "export CACHEME_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
+    echo "export CACHEME_TEST_MYSQL_URL=mysql://$MARIA_USER:$MARIA_PASSWORD@127.0.0.1:$MARIA_PORT/$MARIA_DB"
+}
+stop_all()  {   # in parallel; each waits for its own processes to exit
+    stop_maria & stop_pg & stop_cluster & stop_redis & wait
+    log "all stopped"
+}
+status_all() {
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | sed "s/^/redis :$REDIS_PORT /" || true
+    for p in $CLUSTER_PORTS; do
+        redis-cli -h 127.0.0.1 -p "$p" cluster info 2>/dev/null | grep cluster_state | sed "s/^/cluster :$p /" || true
+    done
+    pg_isready -h 127.0.0.1 -p "$PG_PORT" || true
+    mariadb-admin --no-defaults -S "$SVC_BASE/maria/mysqld.sock" -u root ping 2>/dev/null || echo "mariadb: down"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    cmd=${1:-start}; what=${2:-all}
+    case $cmd in
+        install) "$(dirname "$0")/setup.sh" ;;
+        start)
+            mkdir -p "$SVC_BASE"
+            case $what in
+                all) start_all ;; redis) start_redis ;; cluster) start_cluster ;;
+                pg) start_pg ;; maria) start_maria ;;
+                *) echo "unknown service $what" >&2; exit 2 ;;
+            esac ;;
+        stop)
+            case $what in
+                all) stop_all ;; redis) stop_redis ;; cluster) stop_cluster ;;
+                pg) stop_pg ;; maria) stop_maria ;;
+                *) echo "unknown service $what" >&2; exit 2 ;;
+            esac ;;
+        status) status_all ;;
+        env) env_all ;;
+        *) echo "usage: $0 install|start|stop|status|env [redis|cluster|pg|maria|all]" >&2; exit 2 ;;
+    esac
+fi
