@@ -1,0 +1,48 @@
+/// @file stats.hpp
+/// Per-node statistics as an immutable snapshot, with the derived figures of the Python API.
+/// `a - b` gives the counts of an interval (cf. Caffeine's CacheStats).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cacheme::core {
+
+/// Counts of one tier of one node's chain.
+struct TierStats {
+  std::string storage;
+  std::uint64_t hits = 0;           ///< values found in this tier
+  std::uint64_t misses = 0;         ///< keys this tier did not have
+  std::uint64_t errors = 0;         ///< failed operations (fetch, store, erase), timeouts included
+  std::uint64_t timeouts = 0;       ///< of which timeouts
+  std::uint64_t decode_errors = 0;  ///< values present but truncated, damaged, foreign or undecodable
+};
+
+/// The counts of one node. Every request ends as a hit or a miss (DESIGN.md §3 rule 8).
+struct NodeStats {
+  std::uint64_t requests = 0;          ///< keys asked for (`get`: 1, `get_all`: one per input key)
+  std::uint64_t hits = 0;              ///< found in a tier, or shared from a flight
+  std::uint64_t coalesced = 0;         ///< requests that attached to a flight already in progress
+  std::uint64_t load_successes = 0;    ///< keys the loader produced
+  std::uint64_t load_failures = 0;     ///< keys the loader failed for
+  std::uint64_t total_load_time_ns = 0;  ///< summed over keys, from the load effect to its completion
+  std::vector<TierStats> tiers;        ///< in chain order
+
+  std::uint64_t request_count() const { return requests; }
+  std::uint64_t hit_count() const { return hits; }
+  std::uint64_t miss_count() const { return requests - hits; }
+  double hit_rate() const { return requests ? double(hits) / double(requests) : 0.0; }
+  double miss_rate() const { return requests ? double(miss_count()) / double(requests) : 0.0; }
+  std::uint64_t load_success_count() const { return load_successes; }
+  std::uint64_t load_failure_count() const { return load_failures; }
+  std::uint64_t load_count() const { return load_successes + load_failures; }
+  double load_failure_rate() const { return load_count() ? double(load_failures) / double(load_count()) : 0.0; }
+  std::uint64_t total_load_time() const { return total_load_time_ns; }
+  double average_load_time() const { return load_count() ? double(total_load_time_ns) / double(load_count()) : 0.0; }
+
+  /// The counts of the interval between snapshot `earlier` and this one.
+  NodeStats operator-(const NodeStats& earlier) const;
+};
+
+}  // namespace cacheme::core

@@ -1,0 +1,159 @@
+// Engine: the public facade, registration of storages and nodes, and small shared helpers.
+#include "cacheme/core/engine.hpp"
+
+#include <algorithm>
+
+#include "cacheme/errc.hpp"
+#include "engine_state.hpp"
+
+namespace cacheme::core {
+namespace detail {
+
+EngineImpl::EngineImpl(Config config)
+    : config_(std::move(config)), in_flight_(16, StringHash{config_.seed}) {
+  key_buf_.reserve(128);
+}
+
+Result<TierId> EngineImpl::add_storage(std::string name, std::unique_ptr<local::LocalStore> store,
+                                       RemoteOptions options) {
+  if (name.empty()) return fail(errc::invalid_argument);
+  for (const Tier& t : tiers_)
+    if (t.name == name) return fail(errc::duplicate_name);
+  tiers_.push_back(Tier{std::move(name), std::move(store), options});
+  return TierId{tiers_.size()};
+}
+
+Result<NodeId> EngineImpl::add_node(NodeConfig config) {
+  NodeState n;
+  for (const ChainLink& link : config.caches) {
+    auto it = std::find_if(tiers_.begin(), tiers_.end(), [&](const Tier& t) { return t.name == link.storage; });
+    if (it == tiers_.end()) return fail(errc::unknown_storage);
+    n.chain.push_back(TierId{static_cast<std::uint64_t>(it - tiers_.begin()) + 1});
+    n.stats.tiers.push_back(TierStats{link.storage});
+  }
+  bool remote_codec_needed = false;
+  for (TierId t : n.chain) remote_codec_needed |= !tiers_[t.v - 1].is_local();
+  if (remote_codec_needed && (!config.codec.encode || !config.codec.decode)) return fail(errc::invalid_argument);
+  while (n.leading_local < n.chain.size() && tiers_[n.chain[n.leading_local].v - 1].is_local()) ++n.leading_local;
+  if (config.doorkeeper) n.doorkeeper.emplace(config.doorkeeper->capacity, config.doorkeeper->false_positive_rate);
+  n.config = std::move(config);
+  nodes_.push_back(std::move(n));
+  return NodeId{nodes_.size()};
+}
+
+NodeState* EngineImpl::node(NodeId id) {
+  return id.v >= 1 && id.v <= nodes_.size() ? &nodes_[id.v - 1] : nullptr;
+}
+
+void EngineImpl::build_full_key(const NodeState& n, std::string_view key) {
+  key_buf_.clear();
+  key_buf_.append(config_.prefix).append(1, ':').append(key).append(1, ':').append(n.config.version);
+}
+
+Ticket EngineImpl::new_ticket(std::uint32_t slots) {
+  Ticket t{next_id_++};
+  TicketState& s = tickets_[t];
+  s.values.assign(slots, fail(errc::cancelled));
+  s.remaining = slots;
+  return t;
+}
+
+bool EngineImpl::answer(const Waiter& w, Result<AnyValue> value) {
+  auto it = tickets_.find(w.ticket);
+  if (it == tickets_.end()) return false;  // the caller cancelled
+  it->second.values[w.slot] = std::move(value);
+  if (--it->second.remaining == 0) {
+    emit_reply(w.ticket, it->second);
+    tickets_.erase(it);
+  }
+  return true;
+}
+
+void EngineImpl::emit_reply(Ticket ticket, TicketState& state) {
+  effects_.emplace_back(Reply{ticket, state.error, std::move(state.values)});
+}
+
+IoId EngineImpl::new_io(PendingIo io, TierId tier, Now now) {
+  IoId id{next_id_++};
+  io.deadline = now.mono + tiers_[tier.v - 1].remote.timeout;
+  deadlines_.emplace(io.deadline, id);
+  ios_.emplace(id, std::move(io));
+  return id;
+}
+
+}  // namespace detail
+
+Engine::Engine(Config config) : impl_(std::make_unique<detail::EngineImpl>(std::move(config))) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+Result<TierId> Engine::add_local_storage(std::string name, std::unique_ptr<local::LocalStore> store) {
+  if (!store) return fail(errc::invalid_argument);
+  return impl_->add_storage(std::move(name), std::move(store), {});
+}
+
+Result<TierId> Engine::add_remote_storage(std::string name, RemoteOptions options) {
+  if (options.timeout <= Duration::zero()) return fail(errc::bad_option);
+  return impl_->add_storage(std::move(name), nullptr, options);
+}
+
+std::optional<TierId> Engine::find_storage(std::string_view name) const {
+  for (std::size_t i = 0; i < impl_->tiers_.size(); ++i)
+    if (impl_->tiers_[i].name == name) return TierId{i + 1};
+  return std::nullopt;
+}
+
+Result<NodeId> Engine::add_node(NodeConfig config) { return impl_->add_node(std::move(config)); }
+
+std::vector<NodeInfo> Engine::nodes() const {
+  std::vector<NodeInfo> out;
+  for (std::size_t i = 0; i < impl_->nodes_.size(); ++i)
+    out.push_back({NodeId{i + 1}, impl_->nodes_[i].config.name, impl_->nodes_[i].config.version});
+  return out;
+}
+
+void Engine::set_prefix(std::string prefix) { impl_->config_.prefix = std::move(prefix); }
+const std::string& Engine::prefix() const { return impl_->config_.prefix; }
+
+Submitted Engine::get(NodeId node, std::string_view key, SourceRef source, Now now) {
+  return impl_->get(node, key, source, now);
+}
+Ticket Engine::get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now) {
+  return impl_->get_all(node, keys, sources, now);
+}
+Ticket Engine::invalidate(NodeId node, std::string_view key, Now now) { return impl_->invalidate(node, key, now); }
+Ticket Engine::refresh(NodeId node, std::string_view key, SourceRef source, Now now) {
+  return impl_->refresh(node, key, source, now);
+}
+void Engine::cancel(Ticket ticket) { impl_->cancel(ticket); }
+
+std::error_code Engine::complete_fetch(IoId id, FetchResult result, Now now) {
+  return impl_->complete_fetch(id, std::move(result), now);
+}
+std::error_code Engine::complete_write(IoId id, IoStatus status, Now now) {
+  return impl_->complete_write(id, status, now);
+}
+std::error_code Engine::complete_load(LoadId id, std::vector<Result<AnyValue>> results, Now now) {
+  return impl_->complete_load(id, std::move(results), now);
+}
+
+void Engine::on_timeout(Now now) { impl_->on_timeout(now); }
+std::optional<Instant> Engine::next_deadline() const { return impl_->next_deadline(); }
+
+std::optional<Effect> Engine::poll_effect() {
+  if (impl_->effects_.empty()) return std::nullopt;
+  Effect e = std::move(impl_->effects_.front());
+  impl_->effects_.pop_front();
+  return e;
+}
+
+NodeStats Engine::stats(NodeId node) const {
+  const auto* n = impl_->node(node);
+  return n ? n->stats : NodeStats{};
+}
+
+std::size_t Engine::flights() const { return impl_->flights_.size(); }
+std::size_t Engine::pending_operations() const { return impl_->ios_.size() + impl_->loads_.size(); }
+
+}  // namespace cacheme::core

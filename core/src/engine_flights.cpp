@@ -1,0 +1,180 @@
+// Flights: walking the chain, resolving, writing back, failing and finishing (DESIGN.md §3).
+#include <algorithm>
+#include <map>
+
+#include "cacheme/codec/entry_header.hpp"
+#include "cacheme/errc.hpp"
+#include "engine_state.hpp"
+
+namespace cacheme::core::detail {
+namespace {
+
+std::optional<Duration> min_ttl(std::optional<Duration> a, std::optional<Duration> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+}  // namespace
+
+// Moves a group of flights (one node, all at the same chain index) down the chain: local
+// tiers are read here, a remote tier gets one fetch for the whole group, and past the last
+// tier the group is loaded with one load effect.
+void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
+  NodeState& n = *node(id);
+  while (!group.empty()) {
+    const std::uint32_t idx = flights_.at(group.front()).next_tier;
+    if (idx >= n.chain.size()) {
+      LoadRequest req{LoadId{next_id_++}, id, {}, {}};
+      for (FlightId fid : group) {
+        Flight& f = flights_.at(fid);
+        f.stage = Stage::loading;
+        req.keys.push_back(f.user_key);
+        req.sources.push_back(f.source);
+      }
+      loads_.emplace(req.id, PendingLoad{id, std::move(group), now.mono});
+      effects_.emplace_back(std::move(req));
+      return;
+    }
+    const TierId tier = n.chain[idx];
+    if (!tiers_[tier.v - 1].is_local()) {
+      FetchRequest req{IoId{}, tier, {}};
+      for (FlightId fid : group) req.keys.push_back(flights_.at(fid).full_key);
+      req.id = new_io(PendingIo{PendingIo::Kind::fetch, id, idx, std::move(group), Ticket{}, {}}, tier, now);
+      effects_.emplace_back(std::move(req));
+      return;
+    }
+    // A local tier after a remote one: read it now, for the whole group.
+    std::vector<Resolution> found;
+    std::vector<FlightId> rest;
+    for (FlightId fid : group) {
+      Flight& f = flights_.at(fid);
+      const local::Hit hit = tiers_[tier.v - 1].local->find(f.full_key, now.mono);
+      ++f.next_tier;
+      if (hit.value) {
+        ++n.stats.tiers[idx].hits;
+        found.push_back({fid, *hit.value, hit.expiry, std::nullopt, false});
+      } else {
+        ++n.stats.tiers[idx].misses;
+        f.missed.push_back(idx);
+        rest.push_back(fid);
+      }
+    }
+    resolve(std::move(found), now);
+    group = std::move(rest);
+  }
+}
+
+// The value of each flight is known: answer every waiter now (rule 3), then write back to
+// the tiers that missed, unless the flight was invalidated meanwhile (rule 6) or the
+// doorkeeper has not seen the key before (rule 7).
+void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
+  std::vector<FlightId> writers;
+  for (Resolution& r : found) {
+    Flight& f = flights_.at(r.flight);
+    NodeState& n = *node(f.node);
+    f.stage = Stage::writing;
+    f.value = r.value;
+    f.value_expiry = r.expiry;
+    f.body = std::move(r.body);
+    for (const Waiter& w : f.waiters) {
+      const bool delivered = answer(w, r.value);
+      if (delivered && !(r.from_load && w.leader)) ++n.stats.hits;  // a load is the leader's miss
+    }
+    f.waiters.clear();
+    if (!f.attached) continue;  // invalidated: its value may be stale, write nothing
+    if (r.from_load && n.doorkeeper) {
+      const std::uint64_t h = hash_bytes(f.full_key, config_.seed);
+      if (!n.doorkeeper->contains(h)) {
+        n.doorkeeper->insert(h);
+        f.missed.clear();  // first sighting: returned, not written anywhere
+        continue;
+      }
+    }
+    if (f.pending_erases > 0) {
+      f.writeback_deferred = true;
+      continue;
+    }
+    writers.push_back(r.flight);
+  }
+  start_writeback(writers, now);
+  for (Resolution& r : found) maybe_finish(r.flight);
+}
+
+// Writes each flight's value to the tiers it missed: local tiers at once, remote tiers as one
+// store effect per tier for the whole batch. TTL = min(tier TTL, remaining lifetime) (rule 2).
+void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) {
+  std::map<std::pair<std::uint64_t, std::uint32_t>, std::pair<StoreRequest, PendingIo>> stores;  // (node, chain idx)
+  for (FlightId fid : writers) {
+    Flight& f = flights_.at(fid);
+    NodeState& n = *node(f.node);
+    std::optional<Duration> remaining;
+    if (f.value_expiry) remaining = *f.value_expiry - now.mono;
+    for (std::uint32_t idx : f.missed) {
+      const auto ttl = min_ttl(n.config.caches[idx].ttl, remaining);
+      if (ttl && *ttl < std::chrono::milliseconds(1)) continue;  // expired: nothing to copy
+      Tier& tier = tiers_[n.chain[idx].v - 1];
+      if (tier.is_local()) {
+        tier.local->insert(f.full_key, f.value, ttl ? std::optional(now.mono + *ttl) : std::nullopt, now.mono);
+        continue;
+      }
+      if (!f.body) {
+        auto body = n.config.codec.encode(f.value.get());
+        if (!body) {
+          ++n.stats.tiers[idx].errors;
+          continue;
+        }
+        f.body = std::move(*body);
+      }
+      std::optional<std::chrono::milliseconds> ttl_ms;
+      if (ttl) ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);  // floor: never outlive
+      const std::int64_t expire = ttl_ms ? now.unix_ms + ttl_ms->count() : 0;
+      auto& [req, io] = stores[{f.node.v, idx}];
+      req.tier = n.chain[idx];
+      req.entries.push_back({f.full_key, codec::make_entry(n.config.codec.id, expire, now.unix_ms, *f.body), ttl_ms});
+      io.kind = PendingIo::Kind::store;
+      io.node = f.node;
+      io.chain_index = idx;
+      io.flights.push_back(fid);
+      ++f.pending_writes;
+    }
+    f.missed.clear();
+  }
+  for (auto& [where, pending] : stores) {
+    auto& [req, io] = pending;
+    const TierId tier = req.tier;
+    req.id = new_io(std::move(io), tier, now);
+    effects_.emplace_back(std::move(req));
+  }
+}
+
+void EngineImpl::fail_flight(FlightId id, std::error_code error) {
+  Flight& f = flights_.at(id);
+  for (const Waiter& w : f.waiters) answer(w, fail(error));
+  f.waiters.clear();
+  if (f.attached) in_flight_.erase(f.full_key);
+  flights_.erase(id);  // nothing cached (rule 5); pending erases of a refresh are then ignored
+}
+
+void EngineImpl::detach(std::string_view full_key) {
+  auto it = in_flight_.find(full_key);
+  if (it == in_flight_.end()) return;
+  const FlightId fid = it->second;
+  Flight& f = flights_.at(fid);
+  f.attached = false;
+  f.writeback_deferred = false;  // a refresh waiting for its erases now writes nothing
+  in_flight_.erase(it);
+  maybe_finish(fid);
+}
+
+// A flight leaves when its value is known and nothing it wrote or erased is still pending.
+void EngineImpl::maybe_finish(FlightId id) {
+  auto it = flights_.find(id);
+  if (it == flights_.end()) return;
+  Flight& f = it->second;
+  if (f.stage != Stage::writing || f.pending_writes > 0 || f.pending_erases > 0 || f.writeback_deferred) return;
+  if (f.attached) in_flight_.erase(f.full_key);
+  flights_.erase(it);
+}
+
+}  // namespace cacheme::core::detail

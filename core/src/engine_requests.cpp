@@ -1,0 +1,195 @@
+// Engine requests: get, get_all, invalidate, refresh, cancel (DESIGN.md §3 rules 1-6).
+#include "cacheme/errc.hpp"
+#include "engine_state.hpp"
+
+namespace cacheme::core::detail {
+namespace {
+
+std::optional<Duration> min_ttl(std::optional<Duration> a, std::optional<Duration> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+}  // namespace
+
+// Reads the local tiers that open the chain, in order (rule 2: a hit in tier i is copied to the
+// local tiers before i, never outliving the copy it came from). Counts per-tier hits and misses.
+AnyValue EngineImpl::read_leading_local(NodeState& n, Now now) {
+  for (std::size_t i = 0; i < n.leading_local; ++i) {
+    local::LocalStore& store = *tiers_[n.chain[i].v - 1].local;
+    const local::Hit hit = store.find(key_buf_, now.mono);
+    if (!hit.value) {
+      ++n.stats.tiers[i].misses;
+      continue;
+    }
+    ++n.stats.tiers[i].hits;
+    AnyValue value = *hit.value;
+    for (std::size_t j = 0; j < i; ++j) {
+      std::optional<Duration> remaining;
+      if (hit.expiry) remaining = *hit.expiry - now.mono;
+      const auto ttl = min_ttl(n.config.caches[j].ttl, remaining);
+      tiers_[n.chain[j].v - 1].local->insert(key_buf_, value, ttl ? std::optional(now.mono + *ttl) : std::nullopt,
+                                             now.mono);
+    }
+    return value;
+  }
+  return nullptr;
+}
+
+Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now now) {
+  NodeState* n = node(id);
+  if (!n) return {Ticket{}, nullptr, make_error_code(errc::unknown_node)};
+  ++n->stats.requests;
+  build_full_key(*n, key);
+  if (AnyValue v = read_leading_local(*n, now)) {
+    ++n->stats.hits;
+    return {Ticket{}, std::move(v), {}};
+  }
+  if (auto it = in_flight_.find(std::string_view(key_buf_)); it != in_flight_.end()) {
+    Flight& f = flights_.at(it->second);
+    ++n->stats.coalesced;
+    if (f.stage == Stage::writing) {  // the flight already holds the value (rule 3)
+      ++n->stats.hits;
+      return {Ticket{}, f.value, {}};
+    }
+    const Ticket t = new_ticket(1);
+    f.waiters.push_back({t, 0, false});
+    return {t, nullptr, {}};
+  }
+  const Ticket t = new_ticket(1);
+  const FlightId fid = next_id_++;
+  Flight& f = flights_[fid];
+  f.node = id;
+  f.full_key = key_buf_;
+  f.user_key = key;
+  f.source = source.materialize();
+  f.waiters.push_back({t, 0, true});
+  f.next_tier = static_cast<std::uint32_t>(n->leading_local);
+  for (std::uint32_t i = 0; i < n->leading_local; ++i) f.missed.push_back(i);
+  in_flight_.emplace(f.full_key, fid);
+  advance(id, {fid}, now);
+  return {t, nullptr, {}};
+}
+
+Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::span<const SourceRef> sources,
+                           Now now) {
+  const Ticket t = new_ticket(static_cast<std::uint32_t>(keys.size()));
+  NodeState* n = node(id);
+  TicketState& ts = tickets_.at(t);
+  if (!n) {
+    for (auto& v : ts.values) v = fail(errc::unknown_node);
+    ts.remaining = 0;
+  }
+  std::vector<FlightId> started;
+  for (std::uint32_t i = 0; n && i < keys.size(); ++i) {
+    ++n->stats.requests;
+    build_full_key(*n, keys[i]);
+    if (AnyValue v = read_leading_local(*n, now)) {
+      ++n->stats.hits;
+      ts.values[i] = std::move(v);
+      --ts.remaining;
+      continue;
+    }
+    if (auto it = in_flight_.find(std::string_view(key_buf_)); it != in_flight_.end()) {
+      Flight& f = flights_.at(it->second);
+      ++n->stats.coalesced;  // also a duplicate within this very call (rule 4)
+      if (f.stage == Stage::writing) {
+        ++n->stats.hits;
+        ts.values[i] = f.value;
+        --ts.remaining;
+      } else {
+        f.waiters.push_back({t, i, false});
+      }
+      continue;
+    }
+    const FlightId fid = next_id_++;
+    Flight& f = flights_[fid];
+    f.node = id;
+    f.full_key = key_buf_;
+    f.user_key = keys[i];
+    if (i < sources.size()) f.source = sources[i].materialize();
+    f.waiters.push_back({t, i, true});
+    f.next_tier = static_cast<std::uint32_t>(n->leading_local);
+    for (std::uint32_t k = 0; k < n->leading_local; ++k) f.missed.push_back(k);
+    in_flight_.emplace(f.full_key, fid);
+    started.push_back(fid);
+  }
+  if (ts.remaining == 0) {
+    emit_reply(t, ts);
+    tickets_.erase(t);
+  } else if (!started.empty()) {
+    advance(id, std::move(started), now);
+  }
+  return t;
+}
+
+Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
+  const Ticket t = new_ticket(0);
+  NodeState* n = node(id);
+  TicketState& ts = tickets_.at(t);
+  if (!n) {
+    ts.error = make_error_code(errc::unknown_node);
+  } else {
+    build_full_key(*n, key);
+    detach(key_buf_);
+    for (std::uint32_t i = 0; i < n->chain.size(); ++i) {
+      const TierId tier = n->chain[i];
+      if (tiers_[tier.v - 1].is_local()) {
+        tiers_[tier.v - 1].local->erase(key_buf_);
+        continue;
+      }
+      PendingIo io{PendingIo::Kind::erase, id, i, {}, t, {}};
+      const IoId io_id = new_io(std::move(io), tier, now);
+      effects_.emplace_back(EraseRequest{io_id, tier, {key_buf_}});
+      ++ts.remaining;
+    }
+  }
+  if (ts.remaining == 0) {
+    emit_reply(t, ts);
+    tickets_.erase(t);
+  }
+  return t;
+}
+
+Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, Now now) {
+  NodeState* n = node(id);
+  const Ticket t = new_ticket(1);
+  if (!n) {
+    answer(Waiter{t, 0, true}, fail(errc::unknown_node));
+    return t;
+  }
+  build_full_key(*n, key);
+  detach(key_buf_);
+  const FlightId fid = next_id_++;
+  Flight& f = flights_[fid];
+  f.node = id;
+  f.full_key = key_buf_;
+  f.user_key = key;
+  f.source = source.materialize();
+  f.waiters.push_back({t, 0, true});
+  f.next_tier = static_cast<std::uint32_t>(n->chain.size());  // straight to the source
+  for (std::uint32_t i = 0; i < n->chain.size(); ++i) {
+    f.missed.push_back(i);
+    const TierId tier = n->chain[i];
+    if (tiers_[tier.v - 1].is_local()) {
+      tiers_[tier.v - 1].local->erase(f.full_key);
+      continue;
+    }
+    // The fresh value is written only after these erases finished, so an erase can never
+    // land after (and delete) the write-back.
+    PendingIo io{PendingIo::Kind::erase, id, i, {fid}, Ticket{}, {}};
+    const IoId io_id = new_io(std::move(io), tier, now);
+    effects_.emplace_back(EraseRequest{io_id, tier, {f.full_key}});
+    ++f.pending_erases;
+  }
+  in_flight_.emplace(f.full_key, fid);
+  advance(id, {fid}, now);
+  return t;
+}
+
+void EngineImpl::cancel(Ticket ticket) {
+  tickets_.erase(ticket);  // waiters that name it are skipped when answered
+}
+
+}  // namespace cacheme::core::detail

@@ -1,0 +1,174 @@
+// The engine's state: storages, nodes, flights, pending operations and tickets.
+//
+// Theory of operation. A *flight* is the one in-progress resolution of one full key. It walks
+// the node's chain (local tiers synchronously, remote tiers through fetch effects), then loads
+// from the source; the flights a `get_all` starts walk together as a *group*, so every tier
+// sees one batched fetch and the source one batched load. Every request for a key whose flight
+// is in the in-flight table attaches to it as a *waiter*. When the value is known, every waiter
+// is answered at once; the flight then stays in the table (stage `writing`), answering
+// newcomers from its value, until its write-backs are acknowledged, failed or timed out.
+// `invalidate` *detaches* a flight: it leaves the table (later requests start a new flight)
+// but goes on for the waiters it has, and writes nothing back.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "bloom.hpp"
+#include "cacheme/core/engine.hpp"
+#include "hash.hpp"
+
+namespace cacheme::core::detail {
+
+using FlightId = std::uint64_t;
+
+/// A registered storage.
+struct Tier {
+  std::string name;
+  std::unique_ptr<local::LocalStore> local;  ///< set for in-process tiers
+  RemoteOptions remote;
+  bool is_local() const { return local != nullptr; }
+};
+
+/// A registered node: its configuration, resolved chain, doorkeeper and counts.
+struct NodeState {
+  NodeConfig config;
+  std::vector<TierId> chain;  ///< config.caches resolved, same order
+  std::size_t leading_local = 0;  ///< how many local tiers open the chain (read by each request)
+  std::optional<BloomFilter> doorkeeper;
+  NodeStats stats;
+};
+
+/// One caller waiting on a flight: the ticket and the slot of its reply.
+struct Waiter {
+  Ticket ticket;
+  std::uint32_t slot = 0;
+  bool leader = false;  ///< the request that started the flight (a miss if the value is loaded)
+};
+
+/// Where a flight is (one line per state).
+enum class Stage {
+  reading,  ///< walking the chain; a fetch of tier `next_tier` may be pending
+  loading,  ///< the source load is pending
+  writing,  ///< value known, waiters answered; write-backs pending
+};
+
+struct Flight {
+  NodeId node;
+  std::string full_key;
+  std::string user_key;
+  AnyValue source;
+  std::vector<Waiter> waiters;
+  Stage stage = Stage::reading;
+  std::uint32_t next_tier = 0;          ///< chain index being read
+  std::vector<std::uint32_t> missed;    ///< chain indexes to write back to, in order
+  bool attached = true;                 ///< in the in-flight table (false once invalidated)
+  AnyValue value;                       ///< once known
+  std::optional<Instant> value_expiry;  ///< the found copy's expiry; copies never outlive it
+  std::optional<std::string> body;      ///< the codec's bytes, when known (a remote hit)
+  std::uint32_t pending_writes = 0;     ///< store effects not yet completed
+  std::uint32_t pending_erases = 0;     ///< refresh: erases that must finish before write-back
+  bool writeback_deferred = false;      ///< refresh: value known while erases are pending
+};
+
+/// A storage operation awaiting its completion.
+struct PendingIo {
+  enum class Kind { fetch, store, erase };
+  Kind kind = Kind::fetch;
+  NodeId node;
+  std::uint32_t chain_index = 0;
+  std::vector<FlightId> flights;  ///< fetch: one per key, in order; store: the writers; erase: a refresh flight
+  Ticket ticket{};                ///< erase of an `invalidate`
+  Instant deadline;
+};
+
+struct PendingLoad {
+  NodeId node;
+  std::vector<FlightId> flights;
+  Instant started;
+};
+
+struct TicketState {
+  std::vector<Result<AnyValue>> values;
+  std::uint32_t remaining = 0;
+  std::error_code error;
+};
+
+/// A value found for a flight: from tier `chain_index`, or from the source.
+struct Resolution {
+  FlightId flight;
+  AnyValue value;
+  std::optional<Instant> expiry;
+  std::optional<std::string> body;
+  bool from_load = false;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  std::uint64_t seed = 0;
+  std::size_t operator()(std::string_view s) const { return hash_bytes(s, seed); }
+};
+
+class EngineImpl {
+ public:
+  explicit EngineImpl(Config config);
+
+  // registration (engine.cpp)
+  Result<TierId> add_storage(std::string name, std::unique_ptr<local::LocalStore> store, RemoteOptions options);
+  Result<NodeId> add_node(NodeConfig config);
+
+  // requests (engine_requests.cpp)
+  Submitted get(NodeId node, std::string_view key, SourceRef source, Now now);
+  Ticket get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now);
+  Ticket invalidate(NodeId node, std::string_view key, Now now);
+  Ticket refresh(NodeId node, std::string_view key, SourceRef source, Now now);
+  void cancel(Ticket ticket);
+
+  // completions and time (engine_completions.cpp)
+  std::error_code complete_fetch(IoId id, FetchResult result, Now now);
+  std::error_code complete_write(IoId id, IoStatus status, Now now);
+  std::error_code complete_load(LoadId id, std::vector<Result<AnyValue>> results, Now now);
+  void on_timeout(Now now);
+  std::optional<Instant> next_deadline() const;
+
+  // flights (engine_flights.cpp)
+  void advance(NodeId node, std::vector<FlightId> group, Now now);
+  void resolve(std::vector<Resolution> found, Now now);
+  void fail_flight(FlightId id, std::error_code error);
+  void detach(std::string_view full_key);
+  void maybe_finish(FlightId id);
+  void start_writeback(const std::vector<FlightId>& flights, Now now);
+
+  // helpers
+  void build_full_key(const NodeState& node, std::string_view key);
+  AnyValue read_leading_local(NodeState& node, Now now);
+  Ticket new_ticket(std::uint32_t slots);
+  bool answer(const Waiter& waiter, Result<AnyValue> value);  // false: the caller cancelled
+  void emit_reply(Ticket ticket, TicketState& state);
+  IoId new_io(PendingIo io, TierId tier, Now now);
+  NodeState* node(NodeId id);
+
+  Config config_;
+  std::vector<Tier> tiers_;        ///< TierId.v - 1 indexes this
+  std::vector<NodeState> nodes_;   ///< NodeId.v - 1 indexes this
+  std::unordered_map<FlightId, Flight> flights_;
+  std::unordered_map<std::string, FlightId, StringHash, std::equal_to<>> in_flight_;
+  std::unordered_map<IoId, PendingIo> ios_;
+  std::unordered_map<LoadId, PendingLoad> loads_;
+  std::unordered_map<Ticket, TicketState> tickets_;
+  std::set<std::pair<Instant, IoId>> deadlines_;
+  std::deque<Effect> effects_;
+  std::string key_buf_;  ///< the full key being built (reused: no allocation on a local hit)
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace cacheme::core::detail

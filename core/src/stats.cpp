@@ -1,0 +1,23 @@
+#include "cacheme/core/stats.hpp"
+
+namespace cacheme::core {
+
+NodeStats NodeStats::operator-(const NodeStats& e) const {
+  NodeStats d = *this;
+  d.requests -= e.requests;
+  d.hits -= e.hits;
+  d.coalesced -= e.coalesced;
+  d.load_successes -= e.load_successes;
+  d.load_failures -= e.load_failures;
+  d.total_load_time_ns -= e.total_load_time_ns;
+  for (std::size_t i = 0; i < d.tiers.size() && i < e.tiers.size(); ++i) {
+    d.tiers[i].hits -= e.tiers[i].hits;
+    d.tiers[i].misses -= e.tiers[i].misses;
+    d.tiers[i].errors -= e.tiers[i].errors;
+    d.tiers[i].timeouts -= e.tiers[i].timeouts;
+    d.tiers[i].decode_errors -= e.tiers[i].decode_errors;
+  }
+  return d;
+}
+
+}  // namespace cacheme::core
