@@ -1,0 +1,80 @@
+// The SQLite worker thread: owns the connection, drains queued operations in batches and runs
+// each batch in one transaction (group commit). Completions leave through a callback that the
+// storage turns into a Reactor::post.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "cacheme/core/effects.hpp"
+#include "cacheme/drivers/sql/keys.hpp"
+#include "cacheme/result.hpp"
+
+namespace cacheme::drivers::sqlite {
+
+class Database;
+
+/// A flush of every key starting with `prefix`.
+struct FlushRequest {
+  core::IoId id;
+  std::string prefix;
+};
+
+using Operation = std::variant<core::FetchRequest, core::StoreRequest, core::EraseRequest, FlushRequest>;
+
+/// A finished operation: `fetch` is set for fetches, `status` for writes.
+struct Completion {
+  core::IoId id;
+  bool is_fetch = false;
+  core::FetchResult fetch;
+  core::IoStatus status = core::IoStatus::ok;
+};
+
+class Worker {
+ public:
+  /// Both are called on the worker thread and must hand over to the loop thread.
+  using OpenedFn = std::function<void(Result<void>)>;
+  using DeliverFn = std::function<void(std::vector<Completion>)>;
+
+  Worker(std::string path, std::string table, bool init) : path_(std::move(path)), table_(std::move(table)), init_(init) {}
+  ~Worker() { stop(); }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Starts the thread: it opens the database, reports through `opened`, then serves the queue.
+  void start(OpenedFn opened, DeliverFn deliver);
+
+  /// Queues `op` (thread-safe).
+  void submit(Operation op);
+
+  /// Stops the thread after its current batch; returns the operations it never ran.
+  std::vector<Operation> stop();
+
+  /// Statements run so far, by name (thread-safe).
+  std::map<std::string, std::uint64_t> counts() const;
+
+ private:
+  void run(OpenedFn opened, DeliverFn deliver);
+  std::vector<Completion> execute(Database& db, std::vector<Operation>& batch);
+  void count(const char* name, std::uint64_t n = 1);
+
+  const std::string path_;
+  const std::string table_;
+  const bool init_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Operation> queue_;  // guarded by mutex_
+  bool stopping_ = false;         // guarded by mutex_
+  std::map<std::string, std::uint64_t> counts_;  // guarded by mutex_
+  sql::SweepSchedule sweep_;                     // worker thread only
+};
+
+}  // namespace cacheme::drivers::sqlite
