@@ -1,0 +1,69 @@
+/// @file frequency_sketch.hpp
+/// The popularity estimator of W-TinyLFU: a 4-bit count-min sketch with periodic halving.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace cacheme::local {
+
+/// A probabilistic multiset estimating how often each key was seen recently, within a
+/// time window (after Caffeine's `FrequencySketch`, Ben Manes).
+///
+/// Design. Einziger, Friedman and Manes ("TinyLFU: A Highly Efficient Cache Admission Policy",
+/// ACM TOS 2017) show that an admission filter needs only an approximate, aging frequency of
+/// each key. This sketch is a count-min sketch (Cormode and Muthukrishnan, "An improved data
+/// stream summary: the count-min sketch and its applications", 2005) of 4-bit counters: a key
+/// increments 4 counters and its estimate is their minimum; 4 bits suffice because admission
+/// only compares small frequencies, and every counter saturates at 15.
+///
+/// Layout. The table is an array of 64-bit words, 16 counters per word, grouped in blocks of
+/// 8 words (one 64-byte cache line). A key's hash selects one block; its 4 counters sit in 4
+/// different words of that block, so an increment or an estimate touches one cache line.
+///
+/// Aging. After `sample_size` increments (10 x the cache's capacity) every counter is halved
+/// at once ("reset" in the paper), so the sketch forgets old popularity: frequency is measured
+/// over a sliding window of about 10 x capacity accesses.
+///
+/// Memory: one word per cached entry, rounded up to a power of two (8 bytes per entry).
+class FrequencySketch {
+ public:
+  /// A sketch sized for a cache of `capacity` entries (at least one block).
+  explicit FrequencySketch(std::size_t capacity);
+
+  /// The estimated frequency of the key whose (well-mixed) hash is `hash`, in [0, 15].
+  int frequency(std::uint64_t hash) const noexcept;
+
+  /// Records one occurrence of `hash`; halves every counter when the sample is full.
+  void increment(std::uint64_t hash) noexcept;
+
+  /// Increments since the last halving (a halving also halves this count).
+  std::size_t sample_count() const noexcept { return size_; }
+
+  /// How many increments trigger a halving (10 x capacity).
+  std::size_t sample_size() const noexcept { return sample_size_; }
+
+  /// Halves every counter now (normally called by `increment`); exposed for tests.
+  void halve() noexcept;
+
+  /// Bytes held by the table.
+  std::size_t memory_bytes() const noexcept { return table_.size() * sizeof(std::uint64_t); }
+
+ private:
+  static constexpr int kMaxCount = 15;
+
+  /// The word and the 4-bit slot in it of the key's `i`th counter (i in 0..3).
+  struct Slot {
+    std::size_t word;
+    int shift;
+  };
+  Slot slot(std::uint64_t hash, int i) const noexcept;
+
+  std::vector<std::uint64_t> table_;
+  std::uint64_t block_mask_ = 0;
+  std::size_t sample_size_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace cacheme::local

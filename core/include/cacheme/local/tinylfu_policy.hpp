@@ -1,0 +1,248 @@
+/// @file tinylfu_policy.hpp
+/// W-TinyLFU (`local://tlfu`): an LRU window, a TinyLFU admission filter and a segmented LRU.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "cacheme/local/frequency_sketch.hpp"
+#include "cacheme/local/hill_climber.hpp"
+#include "cacheme/local/node_table.hpp"
+#include "cacheme/local/random.hpp"
+
+namespace cacheme::local {
+
+/// Window TinyLFU eviction with an adaptive window, after Caffeine (Ben Manes).
+///
+/// Design. Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient Cache Admission Policy"
+/// (ACM TOS 2017). A newcomer enters a small LRU *window* (1% of the capacity at first). The
+/// window's overflow becomes a *candidate* for the *main* space, a segmented LRU (Karedla et
+/// al., 1994) of a *probation* segment and a *protected* segment (80% of main). When the cache
+/// is over capacity the candidate competes with the *victim*, probation's least recently used
+/// entry: the one a `FrequencySketch` estimates as more frequent stays. A hit in probation
+/// promotes the entry to protected, whose overflow is demoted back to probation.
+///
+/// The window absorbs bursts (recency); the filter keeps one-hit wonders out of main
+/// (frequency). A `HillClimber` moves capacity between window and main to follow the
+/// workload. A tie rejects the candidate, which keeps a looping scan from flushing main.
+///
+/// Hash flooding. An attacker who makes keys collide in the sketch can give a victim a high
+/// estimate so that nothing displaces it. As in Caffeine, a warm candidate (estimate >= 6) that
+/// loses is still admitted with probability 1/128; the coin comes from the seeded generator,
+/// so runs repeat.
+///
+/// Memory beyond key and value: a 24-byte node, 8 bytes of index and 8 of sketch per entry
+/// (both rounded up to powers of two).
+template <class Key, class Value = NoValue>
+class TinyLfuPolicy {
+ public:
+  using View = typename KeyTraits<Key>::View;
+
+  /// A policy holding at most `capacity` weight; `seed` seeds the key hash and the jitter.
+  TinyLfuPolicy(std::uint64_t capacity, std::uint64_t seed)
+      : capacity_(std::max<std::uint64_t>(capacity, 1)),
+        table_(static_cast<std::size_t>(capacity_), seed),
+        sketch_(static_cast<std::size_t>(capacity_)),
+        climber_(capacity_, sketch_.sample_size()),
+        random_(seed ^ 0x5bd1e9955bd1e995ULL) {
+    window_max_ = capacity_ - static_cast<std::uint64_t>(kMainPercent * static_cast<double>(capacity_));
+    protected_max_ = static_cast<std::uint64_t>(kProtectedPercent * static_cast<double>(capacity_ - window_max_));
+  }
+
+  /// The id of `key` without recording an access, or `kNoNode`.
+  std::uint32_t peek(View key) const noexcept { return table_.find(key, table_.hash(key)); }
+
+  /// Records an access to the live node `id` (a hit): counts it and moves it up its queues.
+  void touch(std::uint32_t id) {
+    auto& n = table_[id];
+    sketch_.increment(n.hash);
+    climber_.record_hit();
+    switch (n.queue) {
+      case detail::Queue::window:
+        window_.move_to_back(table_, id);
+        break;
+      case detail::Queue::probation:
+        probation_.unlink(table_, id);
+        protected_.push_back(table_, id);
+        demote_from_protected();
+        break;
+      default:
+        protected_.move_to_back(table_, id);
+        break;
+    }
+    climb();
+  }
+
+  /// The id of `key`, recording the access if present, or `kNoNode`.
+  std::uint32_t find(View key) {
+    const std::uint32_t id = peek(key);
+    if (id != kNoNode) touch(id);
+    return id;
+  }
+
+  /// Inserts or replaces `key`. A new key enters the window; entries past the capacity are
+  /// evicted (the admission filter chooses between candidate and victim), with `on_evict(id)`
+  /// called before each is freed. Returns the key's id, or `kNoNode` if the key was evicted
+  /// at once (its weight alone exceeds the capacity).
+  template <class OnEvict>
+  std::uint32_t insert(View key, Value value, std::uint32_t weight, OnEvict&& on_evict) {
+    const std::uint64_t h = table_.hash(key);
+    std::uint32_t id = table_.find(key, h);
+    if (id != kNoNode) {
+      auto& n = table_[id];
+      n.value = std::move(value);
+      queue_of(n.queue).reweigh(n.weight, weight);
+      n.weight = weight;
+      touch(id);
+    } else {
+      sketch_.increment(h);
+      climber_.record_miss();
+      id = table_.add(key, h, std::move(value), weight);
+      window_.push_back(table_, id);
+      climb();
+    }
+    bool kept = true;
+    evict([&](std::uint32_t victim) {
+      kept = kept && victim != id;
+      on_evict(victim);
+    });
+    return kept ? id : kNoNode;
+  }
+
+  /// Removes the live node `id` (expiry, erase).
+  void remove(std::uint32_t id) {
+    queue_of(table_[id].queue).unlink(table_, id);
+    table_.remove(id);
+  }
+
+  /// The key of the live node `id`.
+  const Key& key(std::uint32_t id) const noexcept { return table_[id].key; }
+  /// The value of the live node `id` (the reference is valid until the next insert).
+  Value& value(std::uint32_t id) noexcept { return table_[id].value; }
+
+  /// Live entries.
+  std::size_t size() const noexcept { return table_.size(); }
+  /// The summed weight of the live entries.
+  std::uint64_t weight() const noexcept { return window_.weight() + probation_.weight() + protected_.weight(); }
+  /// The maximum summed weight.
+  std::uint64_t capacity() const noexcept { return capacity_; }
+  /// The window's current maximum weight (moved by the hill climber).
+  std::uint64_t window_capacity() const noexcept { return window_max_; }
+  /// The protected segment's current maximum weight.
+  std::uint64_t protected_capacity() const noexcept { return protected_max_; }
+  /// The queue the live node `id` is in (tests).
+  detail::Queue queue(std::uint32_t id) const noexcept { return table_[id].queue; }
+  /// The frequency sketch (tests).
+  const FrequencySketch& sketch() const noexcept { return sketch_; }
+  /// Bytes held by the policy's own structures (keys' heap memory excluded).
+  std::size_t memory_bytes() const noexcept { return table_.memory_bytes() + sketch_.memory_bytes(); }
+
+ private:
+  static constexpr double kMainPercent = 0.99;
+  static constexpr double kProtectedPercent = 0.80;
+  static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
+
+  detail::LinkedQueue& queue_of(detail::Queue q) noexcept {
+    return q == detail::Queue::window ? window_ : q == detail::Queue::probation ? probation_ : protected_;
+  }
+
+  /// Moves protected's overflow to probation's most recently used end.
+  void demote_from_protected() noexcept {
+    while (protected_.weight() > protected_max_) {
+      const std::uint32_t id = protected_.head();
+      protected_.unlink(table_, id);
+      probation_.push_back(table_, id);
+    }
+  }
+
+  /// TinyLFU admission: does `candidate` deserve the place of `victim`?
+  bool admit(std::uint32_t candidate, std::uint32_t victim) noexcept {
+    const int candidate_freq = sketch_.frequency(table_[candidate].hash);
+    const int victim_freq = sketch_.frequency(table_[victim].hash);
+    if (candidate_freq > victim_freq) return true;
+    if (candidate_freq >= kJitterThreshold) return (random_.next() & 127U) == 0;
+    return false;
+  }
+
+  /// Moves the window's overflow into probation, then evicts until within capacity: each
+  /// candidate (a former window entry) against probation's least recently used victim.
+  template <class OnEvict>
+  void evict(OnEvict&& on_evict) {
+    std::uint32_t candidate = kNoNode;
+    while (window_.weight() > window_max_) {
+      const std::uint32_t id = window_.head();
+      window_.unlink(table_, id);
+      probation_.push_back(table_, id);
+      if (candidate == kNoNode) candidate = id;
+    }
+    while (weight() > capacity_) {
+      std::uint32_t victim = probation_.head();
+      if (victim == kNoNode) victim = protected_.head();
+      if (victim == kNoNode) victim = window_.head();
+      std::uint32_t loser = victim;
+      if (candidate != kNoNode && candidate != victim && admit(candidate, victim) == false) loser = candidate;
+      if (loser == candidate) candidate = table_[candidate].next;  // later candidates follow it
+      on_evict(loser);
+      remove(loser);
+    }
+  }
+
+  /// Applies the hill climber's decision, if a sample just completed.
+  void climb() {
+    const std::int64_t amount = climber_.adjustment();
+    if (amount > 0) {
+      grow_window(static_cast<std::uint64_t>(amount));
+    } else if (amount < 0) {
+      shrink_window(static_cast<std::uint64_t>(-amount));
+    }
+  }
+
+  /// Moves up to `amount` weight from main (least recently used first) into the window.
+  void grow_window(std::uint64_t amount) {
+    std::uint64_t quota = std::min(amount, protected_max_);
+    protected_max_ -= quota;
+    window_max_ += quota;
+    demote_from_protected();
+    while (quota > 0) {
+      std::uint32_t id = probation_.head();
+      if (id == kNoNode) id = protected_.head();
+      if (id == kNoNode || table_[id].weight > quota) break;
+      quota -= table_[id].weight;
+      queue_of(table_[id].queue).unlink(table_, id);
+      window_.push_back(table_, id);
+    }
+    protected_max_ += quota;  // what could not move stays with main
+    window_max_ -= quota;
+  }
+
+  /// Moves up to `amount` weight from the window (least recently used first) into probation.
+  void shrink_window(std::uint64_t amount) {
+    std::uint64_t quota = std::min(amount, window_max_ > 0 ? window_max_ - 1 : 0);
+    protected_max_ += quota;
+    window_max_ -= quota;
+    while (quota > 0) {
+      const std::uint32_t id = window_.head();
+      if (id == kNoNode || table_[id].weight > quota) break;
+      quota -= table_[id].weight;
+      window_.unlink(table_, id);
+      probation_.push_back(table_, id);
+    }
+    protected_max_ -= quota;
+    window_max_ += quota;
+  }
+
+  std::uint64_t capacity_;
+  std::uint64_t window_max_ = 0;
+  std::uint64_t protected_max_ = 0;
+  detail::NodeTable<Key, Value> table_;
+  detail::LinkedQueue window_{detail::Queue::window};
+  detail::LinkedQueue probation_{detail::Queue::probation};
+  detail::LinkedQueue protected_{detail::Queue::protected_};
+  FrequencySketch sketch_;
+  HillClimber climber_;
+  Xoshiro256 random_;
+};
+
+}  // namespace cacheme::local
