@@ -1,0 +1,52 @@
+/// @file asio_reactor.hpp
+/// The `drivers::Reactor` over a standalone Asio `io_context` (STYLE.md §5).
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <asio/io_context.hpp>
+
+#include "cacheme/drivers/reactor.hpp"
+
+namespace cacheme::adapters::asio {
+
+namespace detail {
+struct AsioReactorState;
+}  // namespace detail
+
+/// Runs drivers on an `asio::io_context`: one `posix::stream_descriptor` per watched fd (its
+/// `async_wait` gives readiness; the fd is released, never closed), one `steady_timer` per
+/// `call_after`, and `asio::post` for `post`.
+///
+/// Use it from the thread that runs `io` (except `post`). Destroy it before `io`; callbacks
+/// still queued in `io` when the reactor is destroyed are dropped, never run.
+class AsioReactor final : public drivers::Reactor {
+ public:
+  /// Wraps `io`, which must outlive the reactor.
+  explicit AsioReactor(::asio::io_context& io);
+  ~AsioReactor() override;
+
+  AsioReactor(const AsioReactor&) = delete;
+  AsioReactor& operator=(const AsioReactor&) = delete;
+
+  /// See `drivers::Reactor::watch`. Re-watching a fd keeps its descriptor and re-arms waits.
+  void watch(int fd, drivers::Interest interest, std::function<void(drivers::Interest)> on_ready) override;
+  /// See `drivers::Reactor::unwatch`; safe inside the fd's own callback. The fd stays open.
+  void unwatch(int fd) override;
+  /// See `drivers::Reactor::call_after`.
+  drivers::TimerId call_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  /// See `drivers::Reactor::cancel`.
+  void cancel(drivers::TimerId id) override;
+  /// See `drivers::Reactor::post`: thread-safe, runs `fn` on the thread that runs `io`.
+  void post(std::function<void()> fn) override;
+
+  /// The io_context this reactor runs on.
+  ::asio::io_context& context() noexcept { return io_; }
+
+ private:
+  ::asio::io_context& io_;
+  std::shared_ptr<detail::AsioReactorState> state_;
+};
+
+}  // namespace cacheme::adapters::asio
