@@ -56,7 +56,7 @@ void check_round_trip(const T& value) {
     if (!supports<T>(id)) {
       REQUIRE_FALSE(body);
       CHECK(body.error() == errc::encode_error);
-      CHECK(decode<T>(id, "anything").error() == errc::decode_error);
+      CHECK_FALSE(decode<T>(id, "anything"));
       continue;
     }
     REQUIRE(body);
