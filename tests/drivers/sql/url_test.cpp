@@ -1,0 +1,102 @@
+// SQL URL and option parsing, table-name validation, key ranges (label unit).
+#include <catch2/catch.hpp>
+
+#include "cacheme/drivers/sql/keys.hpp"
+#include "cacheme/drivers/sql/schema.hpp"
+#include "cacheme/drivers/sql/url.hpp"
+#include "cacheme/errc.hpp"
+
+namespace sql = cacheme::drivers::sql;
+using cacheme::errc;
+
+TEST_CASE("parse_url splits a full SQL url", "[sql][url]") {
+  auto u = sql::parse_url("postgresql://us%40er:p%3Ass@db.example:5433/app%20db?table=t1&pool_size=7");
+  REQUIRE(u);
+  CHECK(u->scheme == "postgresql");
+  CHECK(u->user == "us@er");
+  CHECK(u->password == std::optional<std::string>("p:ss"));
+  CHECK(u->host == "db.example");
+  CHECK(u->port == std::optional<std::uint16_t>(5433));
+  CHECK(u->path == "/app db");
+  REQUIRE(u->query.size() == 2);
+  CHECK(u->query[0] == std::pair<std::string, std::string>{"table", "t1"});
+  CHECK(u->query[1] == std::pair<std::string, std::string>{"pool_size", "7"});
+}
+
+TEST_CASE("parse_url: optional parts, ipv6, sqlite paths", "[sql][url]") {
+  auto u = sql::parse_url("MySQL://host/db");
+  REQUIRE(u);
+  CHECK(u->scheme == "mysql");
+  CHECK(u->user.empty());
+  CHECK_FALSE(u->password);
+  CHECK_FALSE(u->port);
+  auto v6 = sql::parse_url("postgresql://u@[::1]:5432/db");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == std::optional<std::uint16_t>(5432));
+  auto s = sql::parse_url("sqlite:///tmp/my%20cache.db?table=c");
+  REQUIRE(s);
+  CHECK(s->target == "/tmp/my cache.db");
+  auto rel = sql::parse_url("sqlite://cache.db");
+  REQUIRE(rel);
+  CHECK(rel->target == "cache.db");
+}
+
+TEST_CASE("parse_url rejects malformed urls", "[sql][url]") {
+  for (const char* bad : {"", "postgresql:/x", "://x", "post gres://x", "mysql://h:0/db", "mysql://h:65536/db",
+                          "mysql://h:abc/db", "mysql://h:/db", "mysql://h/db%2", "mysql://h/db%zz", "mysql://[::1/db",
+                          "mysql://h/db?=v"}) {
+    INFO(bad);
+    auto u = sql::parse_url(bad);
+    REQUIRE_FALSE(u);
+    CHECK(u.error() == make_error_code(errc::bad_url));
+  }
+}
+
+TEST_CASE("resolve_settings merges options and the query", "[sql][url]") {
+  cacheme::drivers::StorageOptions options;
+  auto plain = sql::resolve_settings(*sql::parse_url("postgresql://h/db"), options, 50);
+  REQUIRE(plain);
+  CHECK(plain->table == "cache");
+  CHECK(plain->pool_size == 50);
+  CHECK_FALSE(plain->init);
+  options.pool_size = 3;
+  options.table = "from_options";
+  auto s = sql::resolve_settings(
+      *sql::parse_url("postgresql://h/db?table=T_1&init=true&connect_timeout=250&timeout=9&sslmode=disable"), options,
+      50, {"sslmode"});
+  REQUIRE(s);
+  CHECK(s->table == "T_1");
+  CHECK(s->pool_size == 3);
+  CHECK(s->init);
+  CHECK(s->connect_timeout == std::chrono::milliseconds(250));
+  CHECK(s->extra.at("sslmode") == "disable");
+  for (const char* bad : {"?table=a-b", "?table=1a", "?table=", "?pool_size=x", "?pool_size=1001", "?init=maybe",
+                          "?connect_timeout=0", "?sslmode=disable", "?other=1"}) {
+    INFO(bad);
+    auto r = sql::resolve_settings(*sql::parse_url(std::string("mysql://h/db") + bad), {}, 50);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == make_error_code(errc::bad_option));
+  }
+}
+
+TEST_CASE("table names follow [A-Za-z_][A-Za-z0-9_]*", "[sql][table]") {
+  for (const char* ok : {"cache", "_", "Cache_2", "a1"}) CHECK(sql::valid_table_name(ok));
+  for (const char* bad : {"", "1a", "a-b", "a b", "a;b", "a\"b", "a`b", "t\xc3\xa9", "a.b"}) CHECK_FALSE(sql::valid_table_name(bad));
+  CHECK(sql::valid_table_name(std::string(sql::kMaxTableName, 'a')));
+  CHECK_FALSE(sql::valid_table_name(std::string(sql::kMaxTableName + 1, 'a')));
+  CHECK_FALSE(sql::valid_table_name(std::string("a\0b", 3)));
+}
+
+TEST_CASE("prefix_successor bounds a prefix range", "[sql][keys]") {
+  CHECK(sql::prefix_successor("p:") == std::optional<std::string>("p;"));
+  CHECK(sql::prefix_successor("a\xff") == std::optional<std::string>("b"));
+  CHECK(sql::prefix_successor("\xff\xff") == std::nullopt);
+  CHECK(sql::prefix_successor("") == std::nullopt);
+  CHECK(sql::prefix_successor(std::string("a\0", 2)) == std::optional<std::string>("a\x01"));
+}
+
+TEST_CASE("distinct_valid_keys drops duplicates and overlong keys", "[sql][keys]") {
+  const std::vector<std::string> keys{"a", "b", "a", std::string(513, 'x'), std::string(512, 'y'), "b"};
+  CHECK(sql::distinct_valid_keys(keys) == std::vector<std::string>{"a", "b", std::string(512, 'y')});
+}
