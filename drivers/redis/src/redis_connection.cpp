@@ -1,0 +1,262 @@
+#include "redis_connection.hpp"
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+namespace cacheme::drivers::redis::detail {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{50};
+constexpr std::chrono::milliseconds kMaxBackoff{2000};
+// hiredis 0.14 has no connect timeout: a silent peer would hold the first connect forever.
+constexpr std::chrono::milliseconds kConnectTimeout{3000};
+constexpr std::size_t kInlineArgs = 8;
+
+Connection* self_of(void* p) { return static_cast<Connection*>(p); }
+
+}  // namespace
+
+/// The privdata of one command: freed by on_reply, which hiredis calls exactly once per command
+/// (with nullptr when the context is freed first).
+struct Connection::Request {
+  Connection* conn;
+  ReplyFn fn;
+};
+
+Connection::Connection(Reactor& reactor, const RedisUrl& url, ConnectionListener& listener, CommandCounts& counts)
+    : reactor_(reactor), url_(url), listener_(listener), counts_(counts), backoff_(kFirstBackoff) {}
+
+Connection::~Connection() {
+  state_ = State::closed;
+  cancel_timers();
+  free_context();
+}
+
+void Connection::connect() {
+  cancel_timers();
+  if (state_ == State::closed || ac_) return;
+  tcp_connected_ = false;
+  drop_requested_ = false;
+  last_error_.clear();
+
+  redisAsyncContext* ac = redisAsyncConnect(url_.host.c_str(), url_.port);
+  if (!ac || ac->err) {
+    last_error_ = ac ? ac->errstr : "out of memory";
+    if (ac) redisAsyncFree(ac);  // no hooks attached yet: nothing calls back
+    report_down_later();
+    return;
+  }
+  ac_ = ac;
+  fd_ = ac->c.fd;
+  state_ = State::connecting;
+  ac->data = this;
+  ac->ev.data = this;
+  ac->ev.addRead = &Connection::ev_add_read;
+  ac->ev.delRead = &Connection::ev_del_read;
+  ac->ev.addWrite = &Connection::ev_add_write;
+  ac->ev.delWrite = &Connection::ev_del_write;
+  ac->ev.cleanup = &Connection::ev_cleanup;
+  redisAsyncSetConnectCallback(ac, &Connection::on_connect);  // also asks for write readiness
+  send_handshake();  // buffered by hiredis until the socket is connected
+  connect_timer_ = reactor_.call_after(kConnectTimeout, [this] {
+    connect_timer_ = 0;
+    if (state_ != State::connecting) return;
+    last_error_ = "connect timed out";
+    free_context();
+    listener_.after_io();
+  });
+}
+
+void Connection::reconnect_later() {
+  if (state_ == State::closed || ac_) return;
+  cancel_timers();
+  state_ = State::waiting;
+  const auto delay = backoff_;
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  reconnect_timer_ = reactor_.call_after(delay, [this] {
+    reconnect_timer_ = 0;
+    connect();
+  });
+}
+
+void Connection::close() {
+  state_ = State::closed;
+  cancel_timers();
+  if (in_hiredis_ > 0) {
+    drop_requested_ = true;  // on_ready frees it once hiredis has returned
+    return;
+  }
+  free_context();
+}
+
+bool Connection::send(std::span<const std::string_view> args, ReplyFn fn) {
+  if (!ac_ || args.empty() || state_ == State::dying || state_ == State::closed) return false;
+  std::array<const char*, kInlineArgs> argv_inline;
+  std::array<std::size_t, kInlineArgs> len_inline;
+  std::vector<const char*> argv_heap;
+  std::vector<std::size_t> len_heap;
+  const char** argv = argv_inline.data();
+  std::size_t* lens = len_inline.data();
+  if (args.size() > kInlineArgs) {
+    argv_heap.resize(args.size());
+    len_heap.resize(args.size());
+    argv = argv_heap.data();
+    lens = len_heap.data();
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lens[i] = args[i].size();
+  }
+  auto req = std::make_unique<Request>(Request{this, std::move(fn)});
+  // Fails when hiredis is disconnecting or freeing the context; fn is then never called.
+  if (redisAsyncCommandArgv(ac_, &Connection::on_reply, req.get(), static_cast<int>(args.size()), argv, lens) !=
+      REDIS_OK)
+    return false;
+  req.release();
+  ++in_flight_;
+  if (const auto it = counts_.find(args[0]); it != counts_.end())
+    ++it->second;
+  else
+    counts_.emplace(std::string(args[0]), 1);
+  return true;
+}
+
+void Connection::send_handshake() {
+  handshake_left_ = 0;
+  const auto on_reply = [this](const redisReply* r) { handshake_reply(r); };
+  if (!url_.password.empty()) {
+    if (url_.user.empty()) {
+      const std::array<std::string_view, 2> args{"AUTH", url_.password};
+      handshake_left_ += send(args, on_reply) ? 1 : 0;
+    } else {
+      const std::array<std::string_view, 3> args{"AUTH", url_.user, url_.password};
+      handshake_left_ += send(args, on_reply) ? 1 : 0;
+    }
+  }
+  if (url_.db != 0) {
+    const std::string db = std::to_string(url_.db);
+    const std::array<std::string_view, 2> args{"SELECT", db};
+    handshake_left_ += send(args, on_reply) ? 1 : 0;
+  }
+}
+
+void Connection::handshake_reply(const redisReply* r) {
+  if (!r) return;  // the context is going away; the cleanup hook reports it
+  if (r->type == REDIS_REPLY_ERROR) {
+    // Wrong password, unknown database, ...: keep the first message, drop the connection once
+    // hiredis has returned (never free a context inside its own callback).
+    if (last_error_.empty()) last_error_.assign(r->str, r->len);
+    drop_requested_ = true;
+    return;
+  }
+  if (--handshake_left_ == 0 && tcp_connected_ && !drop_requested_) become_up();
+}
+
+void Connection::become_up() {
+  if (state_ != State::connecting) return;
+  state_ = State::up;
+  backoff_ = kFirstBackoff;
+  if (connect_timer_) reactor_.cancel(connect_timer_);
+  connect_timer_ = 0;
+  listener_.on_up(*this);
+}
+
+void Connection::free_context() {
+  if (!ac_) return;
+  if (state_ != State::closed) state_ = State::dying;
+  // Runs every pending callback with nullptr, then ev_cleanup (which clears ac_), then frees.
+  redisAsyncFree(ac_);
+}
+
+void Connection::cancel_timers() {
+  if (reconnect_timer_) reactor_.cancel(reconnect_timer_);
+  if (connect_timer_) reactor_.cancel(connect_timer_);
+  reconnect_timer_ = connect_timer_ = 0;
+}
+
+void Connection::report_down_later() {
+  // Never report from inside connect(): the caller may be the pool itself.
+  state_ = State::idle;
+  reconnect_timer_ = reactor_.call_after(std::chrono::milliseconds(0), [this] {
+    reconnect_timer_ = 0;
+    listener_.on_down(*this, last_error_);
+    listener_.after_io();
+  });
+}
+
+void Connection::set_interest(Interest interest) {
+  if (interest == interest_ || fd_ < 0) return;
+  interest_ = interest;
+  reactor_.watch(fd_, interest, [this](Interest ready) { on_ready(ready); });
+}
+
+void Connection::on_ready(Interest ready) {
+  ++in_hiredis_;
+  // Reading may end in a disconnect that frees the context (ac_ becomes nullptr).
+  if (any(ready & Interest::read) && ac_) redisAsyncHandleRead(ac_);
+  if (any(ready & Interest::write) && ac_) redisAsyncHandleWrite(ac_);
+  --in_hiredis_;
+  if (drop_requested_ && ac_) {
+    drop_requested_ = false;
+    free_context();
+  }
+  listener_.after_io();  // last: completions may close (or even destroy) the storage
+}
+
+void Connection::on_reply(redisAsyncContext*, void* reply, void* privdata) noexcept {
+  const std::unique_ptr<Request> req(static_cast<Request*>(privdata));
+  Connection* c = req->conn;
+  --c->in_flight_;
+  // A nullptr reply means the context is being freed: pick this connection no more.
+  if (!reply && c->state_ == State::up) c->state_ = State::dying;
+  req->fn(static_cast<const redisReply*>(reply));
+}
+
+void Connection::on_connect(const redisAsyncContext* ac, int status) noexcept {
+  Connection* c = self_of(ac->data);
+  if (status != REDIS_OK) {
+    // hiredis frees the context right after this; the cleanup hook reports it.
+    if (c->last_error_.empty()) c->last_error_ = ac->errstr ? ac->errstr : "connect failed";
+    return;
+  }
+  c->tcp_connected_ = true;
+  if (c->handshake_left_ == 0) c->become_up();
+}
+
+void Connection::ev_add_read(void* self) noexcept { self_of(self)->set_interest(self_of(self)->interest_ | Interest::read); }
+
+void Connection::ev_del_read(void* self) noexcept {
+  auto* c = self_of(self);
+  c->set_interest(Interest(unsigned(c->interest_) & ~unsigned(Interest::read)));
+}
+
+void Connection::ev_add_write(void* self) noexcept { self_of(self)->set_interest(self_of(self)->interest_ | Interest::write); }
+
+void Connection::ev_del_write(void* self) noexcept {
+  auto* c = self_of(self);
+  c->set_interest(Interest(unsigned(c->interest_) & ~unsigned(Interest::write)));
+}
+
+void Connection::ev_cleanup(void* self) noexcept {
+  // The context is being freed (by hiredis on an error, or by us): hiredis closes the fd right
+  // after this returns, so stop watching it now.
+  auto* c = self_of(self);
+  if (c->ac_ && c->ac_->err && c->last_error_.empty()) c->last_error_ = c->ac_->errstr;
+  if (c->fd_ >= 0) c->reactor_.unwatch(c->fd_);
+  c->fd_ = -1;
+  c->interest_ = Interest::none;
+  c->ac_ = nullptr;
+  if (c->connect_timer_) c->reactor_.cancel(c->connect_timer_);
+  c->connect_timer_ = 0;
+  if (c->state_ == State::closed) return;
+  c->state_ = State::idle;
+  c->listener_.on_down(*c, c->last_error_.empty() ? std::string_view("connection closed") : c->last_error_);
+}
+
+}  // namespace cacheme::drivers::redis::detail

@@ -1,0 +1,116 @@
+// One hiredis async connection driven by a drivers::Reactor (private to the driver).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "cacheme/drivers/reactor.hpp"
+#include "redis_url.hpp"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace cacheme::drivers::redis::detail {
+
+/// Commands sent, by name (heterogeneous lookup: counting allocates only a new name).
+using CommandCounts = std::map<std::string, std::uint64_t, std::less<>>;
+
+/// Called back by a Connection. on_up/on_down may run inside hiredis (a reply or connect
+/// callback): they must not free contexts nor call the completion sink. after_io runs once
+/// hiredis has returned, when completions may be delivered.
+class ConnectionListener {
+ public:
+  virtual void on_up(class Connection& c) = 0;
+  virtual void on_down(class Connection& c, std::string_view why) = 0;
+  virtual void after_io() = 0;
+
+ protected:
+  ~ConnectionListener() = default;
+};
+
+/// One `redisAsyncContext`, attached to the reactor through hiredis's ev hooks. On every
+/// (re)connect it sends AUTH and SELECT (from the URL) before anything else and counts as up
+/// only once both succeeded. hiredis frees the context itself on a connection error; the
+/// cleanup hook is where we learn it, unwatch the fd and report `on_down`.
+class Connection {
+ public:
+  /// `reply` is nullptr when the connection was lost or closed before the reply arrived.
+  using ReplyFn = std::function<void(const redisReply* reply)>;
+
+  Connection(Reactor& reactor, const RedisUrl& url, ConnectionListener& listener, CommandCounts& counts);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Starts connecting now; the outcome arrives as on_up or on_down.
+  void connect();
+  /// Connects again after the current backoff (50 ms, doubling up to 2 s; reset when up).
+  void reconnect_later();
+  /// Frees the context (pending replies get nullptr) and stops reconnecting for good. Not to
+  /// be called from inside hiredis (the listener's on_up/on_down or a reply callback).
+  void close();
+
+  /// Up: connected, authenticated, database selected, not closing.
+  bool up() const noexcept { return state_ == State::up; }
+  /// Commands sent on this connection whose reply has not arrived.
+  std::size_t in_flight() const noexcept { return in_flight_; }
+
+  /// Pipelines one command (binary-safe arguments, `args[0]` is its name). Returns false,
+  /// without calling `fn`, when there is no usable context.
+  bool send(std::span<const std::string_view> args, ReplyFn fn);
+
+ private:
+  enum class State {
+    idle,        ///< no context; nothing scheduled (before connect, or while reporting down)
+    waiting,     ///< no context; a reconnect timer is armed
+    connecting,  ///< context exists: TCP connect, AUTH or SELECT in progress
+    up,          ///< usable for commands
+    dying,       ///< context exists but is being freed (replies come back as nullptr)
+    closed,      ///< closed for good
+  };
+
+  struct Request;
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) noexcept;
+  static void on_connect(const redisAsyncContext* ac, int status) noexcept;
+  static void ev_add_read(void* self) noexcept;
+  static void ev_del_read(void* self) noexcept;
+  static void ev_add_write(void* self) noexcept;
+  static void ev_del_write(void* self) noexcept;
+  static void ev_cleanup(void* self) noexcept;
+
+  void set_interest(Interest interest);
+  void on_ready(Interest ready);
+  void send_handshake();
+  void handshake_reply(const redisReply* reply);
+  void become_up();
+  void free_context();
+  void cancel_timers();
+  void report_down_later();
+
+  Reactor& reactor_;
+  const RedisUrl& url_;
+  ConnectionListener& listener_;
+  CommandCounts& counts_;
+
+  redisAsyncContext* ac_ = nullptr;
+  int fd_ = -1;
+  Interest interest_ = Interest::none;
+  State state_ = State::idle;
+  std::size_t in_flight_ = 0;
+  std::size_t handshake_left_ = 0;
+  bool tcp_connected_ = false;
+  bool drop_requested_ = false;  // free the context once hiredis has returned
+  int in_hiredis_ = 0;           // depth of our calls into redisAsyncHandleRead/Write
+  std::string last_error_;
+  std::chrono::milliseconds backoff_;
+  TimerId reconnect_timer_ = 0;
+  TimerId connect_timer_ = 0;
+};
+
+}  // namespace cacheme::drivers::redis::detail

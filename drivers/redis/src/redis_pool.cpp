@@ -1,0 +1,64 @@
+#include "redis_pool.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include "cacheme/errc.hpp"
+
+namespace cacheme::drivers::redis::detail {
+
+Pool::Pool(Reactor& reactor, RedisUrl url, std::size_t size, CommandCounts& counts, PoolListener& listener)
+    : reactor_(reactor), url_(std::move(url)), listener_(listener) {
+  conns_.reserve(size);
+  for (std::size_t i = 0; i < size; ++i)
+    conns_.push_back(std::make_unique<Connection>(reactor_, url_, static_cast<ConnectionListener&>(*this), counts));
+}
+
+Pool::~Pool() { close(); }
+
+void Pool::start() {
+  if (!conns_.empty()) conns_.front()->connect();
+}
+
+Connection* Pool::pick() {
+  const std::size_t n = conns_.size();
+  Connection* best = nullptr;
+  std::size_t best_index = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (next_ + k) % n;
+    Connection* c = conns_[i].get();
+    if (!c->up() || (best && c->in_flight() >= best->in_flight())) continue;
+    best = c;
+    best_index = i;
+    if (c->in_flight() == 0) break;  // cannot do better
+  }
+  if (best) next_ = (best_index + 1) % n;
+  return best;
+}
+
+void Pool::close() {
+  closed_ = true;
+  for (auto& c : conns_) c->close();
+}
+
+void Pool::on_up(Connection&) {
+  if (first_done_) return;
+  first_done_ = true;
+  // Safe inside hiredis: connecting other contexts only registers their fds.
+  for (std::size_t i = 1; i < conns_.size(); ++i) conns_[i]->connect();
+  listener_.on_first_connect({});
+}
+
+void Pool::on_down(Connection& c, std::string_view why) {
+  if (closed_) return;
+  if (!first_done_) {
+    first_done_ = true;
+    std::fprintf(stderr, "cacheme: redis %s:%u: connect failed: %.*s\n", url_.host.c_str(), unsigned(url_.port),
+                 int(why.size()), why.data());
+    listener_.on_first_connect(make_error_code(errc::connect_failed));
+    return;
+  }
+  c.reconnect_later();
+}
+
+}  // namespace cacheme::drivers::redis::detail

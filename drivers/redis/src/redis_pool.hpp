@@ -1,0 +1,59 @@
+// The connection pool: N hiredis connections, least-loaded pick, background reconnects.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "redis_connection.hpp"
+
+namespace cacheme::drivers::redis::detail {
+
+/// What the pool tells its owner (the storage).
+class PoolListener {
+ public:
+  /// The first connection is up (`ec` empty) or could not connect (`errc::connect_failed`).
+  /// Called once, possibly inside hiredis: record it, deliver it later.
+  virtual void on_first_connect(std::error_code ec) = 0;
+  /// hiredis has returned: completions may be delivered.
+  virtual void after_io() = 0;
+
+ protected:
+  ~PoolListener() = default;
+};
+
+/// `size` connections to one server. The first connects at `start`; the others only once it is
+/// up, in the background. A lost connection reconnects with backoff; meanwhile `pick` skips it.
+class Pool final : private ConnectionListener {
+ public:
+  Pool(Reactor& reactor, RedisUrl url, std::size_t size, CommandCounts& counts, PoolListener& listener);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// Connects the first connection.
+  void start();
+  /// The up connection with the fewest commands in flight (round-robin among equals), or
+  /// nullptr when none is up.
+  Connection* pick();
+  /// Closes every connection for good (pending replies get nullptr).
+  void close();
+
+  std::size_t size() const noexcept { return conns_.size(); }
+
+ private:
+  void on_up(Connection& c) override;
+  void on_down(Connection& c, std::string_view why) override;
+  void after_io() override { listener_.after_io(); }
+
+  Reactor& reactor_;
+  const RedisUrl url_;  // connections keep a reference to it
+  PoolListener& listener_;
+  std::vector<std::unique_ptr<Connection>> conns_;
+  std::size_t next_ = 0;  // where the next pick starts scanning
+  bool first_done_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace cacheme::drivers::redis::detail

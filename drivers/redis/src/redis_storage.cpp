@@ -1,0 +1,202 @@
+#include "redis_storage.hpp"
+
+#include <array>
+#include <string>
+#include <utility>
+
+#include "cacheme/errc.hpp"
+#include "redis_reply.hpp"
+
+namespace cacheme::drivers::redis::detail {
+namespace {
+
+constexpr std::string_view kScanCount = "1000";
+
+/// Keys (or command arguments) as string_views, after a command name.
+std::vector<std::string_view> command(std::string_view name, const std::vector<std::string>& keys) {
+  std::vector<std::string_view> args;
+  args.reserve(keys.size() + 1);
+  args.push_back(name);
+  for (const auto& k : keys) args.push_back(k);
+  return args;
+}
+
+}  // namespace
+
+/// One flush_prefix: SCAN pages, each followed by an UNLINK of its keys, one step at a time.
+struct RedisStorage::FlushJob {
+  core::IoId id;
+  std::string pattern;
+};
+
+void RedisStorage::connect(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink,
+                           ConnectDone done) {
+  std::unique_ptr<RedisStorage> s(new RedisStorage(reactor, std::move(url), pool_size, std::move(sink)));
+  RedisStorage* raw = s.get();
+  raw->connect_done_ = std::move(done);
+  raw->self_ = std::move(s);
+  raw->pool_.start();
+}
+
+RedisStorage::RedisStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink)
+    : reactor_(reactor),
+      sink_(std::move(sink)),
+      alive_(std::make_shared<RedisStorage*>(this)),
+      pool_(reactor, std::move(url), pool_size, counts_, *this) {}
+
+RedisStorage::~RedisStorage() {
+  silent_ = true;
+  alive_.reset();
+  pool_.close();
+}
+
+void RedisStorage::on_first_connect(std::error_code ec) {
+  // Possibly inside hiredis: hand the storage (or the error) over from a posted task.
+  auto owner = std::make_shared<std::unique_ptr<RedisStorage>>(std::move(self_));
+  reactor_.post([owner, ec, done = std::move(connect_done_)] {
+    if (ec) {
+      owner->reset();
+      done(fail(ec));
+    } else {
+      done(std::unique_ptr<Storage>(std::move(*owner)));
+    }
+  });
+}
+
+void RedisStorage::start(core::FetchRequest req) {
+  const std::size_t n = req.keys.size();
+  Connection* c = n == 0 ? nullptr : pool_.pick();
+  bool sent = false;
+  if (n == 1 && c) {
+    const std::array<std::string_view, 2> args{"GET", req.keys[0]};
+    sent = c->send(args, [this, id = req.id](const redisReply* r) { fetched(id, get_result(r)); });
+  } else if (c) {
+    sent = c->send(command("MGET", req.keys), [this, id = req.id, n](const redisReply* r) { fetched(id, mget_result(r, n)); });
+  }
+  if (n == 0) fetched(req.id, {});
+  else if (!sent) fetched(req.id, {core::IoStatus::backend_error, {}});
+  deliver_later();
+}
+
+void RedisStorage::start(core::StoreRequest req) {
+  const std::size_t n = req.entries.size();
+  Connection* c = n == 0 ? nullptr : pool_.pick();
+  if (n == 0 || !c) {
+    written(req.id, n == 0 ? core::IoStatus::ok : core::IoStatus::backend_error);
+    deliver_later();
+    return;
+  }
+  // All SETs pipelined on one connection; the request completes with the last reply.
+  struct Pending {
+    core::IoId id;
+    std::size_t left;
+    bool failed = false;
+  };
+  auto pending = std::make_shared<Pending>(Pending{req.id, n});
+  const auto on_reply = [this, pending](const redisReply* r) {
+    if (!is_ok_status(r)) pending->failed = true;
+    if (--pending->left == 0) written(pending->id, pending->failed ? core::IoStatus::backend_error : core::IoStatus::ok);
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& e = req.entries[i];
+    bool sent;
+    if (e.ttl) {
+      // Milliseconds as given (the core never sends less than 1 ms; PX 0 would be an error).
+      const std::string px = std::to_string(e.ttl->count() > 0 ? e.ttl->count() : 1);
+      const std::array<std::string_view, 5> args{"SET", e.key, e.bytes, "PX", px};
+      sent = c->send(args, on_reply);
+    } else {
+      const std::array<std::string_view, 3> args{"SET", e.key, e.bytes};
+      sent = c->send(args, on_reply);
+    }
+    if (!sent) {  // the rest cannot be sent either: settle them now
+      pending->failed = true;
+      pending->left -= n - i;
+      if (pending->left == 0) written(req.id, core::IoStatus::backend_error);
+      break;
+    }
+  }
+  deliver_later();
+}
+
+void RedisStorage::start(core::EraseRequest req) {
+  Connection* c = req.keys.empty() ? nullptr : pool_.pick();
+  const bool sent = c && c->send(command("DEL", req.keys), [this, id = req.id](const redisReply* r) {
+    written(id, is_integer(r) ? core::IoStatus::ok : core::IoStatus::backend_error);
+  });
+  if (req.keys.empty()) written(req.id, core::IoStatus::ok);
+  else if (!sent) written(req.id, core::IoStatus::backend_error);
+  deliver_later();
+}
+
+void RedisStorage::flush_prefix(core::IoId id, std::string prefix) {
+  scan_step(std::make_shared<FlushJob>(FlushJob{id, prefix_pattern(prefix)}), "0");
+  deliver_later();
+}
+
+void RedisStorage::scan_step(const std::shared_ptr<FlushJob>& job, std::string cursor) {
+  Connection* c = pool_.pick();
+  const std::array<std::string_view, 6> args{"SCAN", cursor, "MATCH", job->pattern, "COUNT", kScanCount};
+  const bool sent = c && c->send(args, [this, job](const redisReply* r) {
+    auto page = scan_page(r);
+    if (!page) return written(job->id, core::IoStatus::backend_error);
+    if (page->keys.empty()) {
+      if (page->cursor == "0") return written(job->id, core::IoStatus::ok);
+      return scan_step(job, std::move(page->cursor));
+    }
+    Connection* u = pool_.pick();
+    const bool unlinked = u && u->send(command("UNLINK", page->keys), [this, job, next = page->cursor](const redisReply* r2) {
+      if (!is_integer(r2)) return written(job->id, core::IoStatus::backend_error);
+      if (next == "0") return written(job->id, core::IoStatus::ok);
+      scan_step(job, next);
+    });
+    if (!unlinked) written(job->id, core::IoStatus::backend_error);
+  });
+  if (!sent) written(job->id, core::IoStatus::backend_error);
+}
+
+std::map<std::string, std::uint64_t> RedisStorage::command_counts() const {
+  return {counts_.begin(), counts_.end()};
+}
+
+void RedisStorage::close() {
+  pool_.close();  // pending replies come back as nullptr: backend_error
+  deliver_later();
+}
+
+void RedisStorage::fetched(core::IoId id, core::FetchResult r) {
+  if (!silent_) done_.push_back(Done{id, std::move(r)});
+}
+
+void RedisStorage::written(core::IoId id, core::IoStatus s) {
+  if (!silent_) done_.push_back(Done{id, std::nullopt, s});
+}
+
+void RedisStorage::deliver() {
+  const std::weak_ptr<RedisStorage*> alive = alive_;
+  while (!done_.empty()) {
+    auto batch = std::exchange(done_, {});
+    for (auto& d : batch) {
+      if (d.fetch) {
+        if (sink_.fetched) sink_.fetched(d.id, std::move(*d.fetch));
+      } else if (sink_.written) {
+        sink_.written(d.id, d.status);
+      }
+      if (alive.expired()) return;  // the sink destroyed the storage
+    }
+  }
+}
+
+void RedisStorage::deliver_later() {
+  if (done_.empty() || deliver_posted_) return;
+  deliver_posted_ = true;
+  reactor_.post([alive = std::weak_ptr<RedisStorage*>(alive_)] {
+    RedisStorage* self = nullptr;
+    if (const auto p = alive.lock()) self = *p;  // not held during deliver: the sink may destroy us
+    if (!self) return;
+    self->deliver_posted_ = false;
+    self->deliver();
+  });
+}
+
+}  // namespace cacheme::drivers::redis::detail

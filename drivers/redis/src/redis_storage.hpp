@@ -1,0 +1,60 @@
+// The Redis Storage: turns storage effects into pipelined commands on the pool.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "cacheme/drivers/storage.hpp"
+#include "redis_pool.hpp"
+
+namespace cacheme::drivers::redis::detail {
+
+/// Completions are queued and delivered to the sink only from a clean stack (after hiredis
+/// returned, or from a posted task), never inside `start` nor inside a hiredis callback.
+class RedisStorage final : public Storage, private PoolListener {
+ public:
+  /// Creates the storage and connects its first connection; `done` runs later, via the reactor.
+  static void connect(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink, ConnectDone done);
+
+  ~RedisStorage() override;
+
+  void start(core::FetchRequest req) override;
+  void start(core::StoreRequest req) override;
+  void start(core::EraseRequest req) override;
+  void flush_prefix(core::IoId id, std::string prefix) override;
+  std::map<std::string, std::uint64_t> command_counts() const override;
+  void close() override;
+
+ private:
+  struct Done {
+    core::IoId id;
+    std::optional<core::FetchResult> fetch;  // set for fetches
+    core::IoStatus status = core::IoStatus::ok;
+  };
+  struct FlushJob;
+
+  RedisStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink);
+
+  void on_first_connect(std::error_code ec) override;
+  void after_io() override { deliver(); }
+
+  void fetched(core::IoId id, core::FetchResult r);
+  void written(core::IoId id, core::IoStatus s);
+  void deliver();
+  void deliver_later();
+  void scan_step(const std::shared_ptr<FlushJob>& job, std::string cursor);
+
+  Reactor& reactor_;
+  CompletionSink sink_;
+  CommandCounts counts_;
+  std::vector<Done> done_;
+  bool deliver_posted_ = false;
+  bool silent_ = false;  // being destroyed: drop completions
+  std::unique_ptr<RedisStorage> self_;  // owns itself until `done` takes it
+  ConnectDone connect_done_;
+  std::shared_ptr<RedisStorage*> alive_;  // posted tasks hold a weak_ptr to it
+  Pool pool_;  // last: destroyed (and closed) first, while the members above still exist
+};
+
+}  // namespace cacheme::drivers::redis::detail
