@@ -13,12 +13,16 @@ namespace cacheme::drivers::redis {
 /// Connections per storage when neither the options nor the URL set `pool_size`.
 inline constexpr std::size_t kDefaultPoolSize = 100;
 
+}  // namespace cacheme::drivers::redis
+
+namespace cacheme::drivers {
+
 /// Connects to the Redis server of `url` and hands the storage to `done`.
 ///
 /// URL: `redis://[[user]:password@]host[:port][/db][?pool_size=N]` (port 6379, db 0 by
 /// default; `redis://secret@host` is a password, as with redis-cli; user and password may be
 /// percent-encoded). `?pool_size=N` overrides `options.pool_size`, which overrides
-/// `kDefaultPoolSize`; other query parameters are ignored here.
+/// `redis::kDefaultPoolSize`; other query parameters are ignored here.
 ///
 /// `done` always runs later on the reactor's thread, never inside this call, with either:
 /// - the storage, once its first connection is up (TCP, then `AUTH` and `SELECT` when the URL
@@ -40,4 +44,4 @@ inline constexpr std::size_t kDefaultPoolSize = 100;
 void connect_redis(Reactor& reactor, std::string_view url, const StorageOptions& options, CompletionSink sink,
                    ConnectDone done);
 
-}  // namespace cacheme::drivers::redis
+}  // namespace cacheme::drivers
