@@ -1,0 +1,65 @@
+#include <catch2/catch.hpp>
+
+#include "cacheme/local/frequency_sketch.hpp"
+#include "cacheme/local/hash.hpp"
+
+using cacheme::local::FrequencySketch;
+using cacheme::local::mix64;
+
+TEST_CASE("a new sketch estimates zero", "[sketch]") {
+  FrequencySketch sketch(1000);
+  for (std::uint64_t k = 0; k < 100; ++k) CHECK(sketch.frequency(mix64(k)) == 0);
+}
+
+TEST_CASE("counts grow by one per increment and saturate at 15", "[sketch]") {
+  FrequencySketch sketch(1000);
+  const std::uint64_t h = mix64(42);
+  for (int i = 1; i <= 15; ++i) {
+    sketch.increment(h);
+    CHECK(sketch.frequency(h) == i);
+  }
+  for (int i = 0; i < 20; ++i) sketch.increment(h);
+  CHECK(sketch.frequency(h) == 15);
+}
+
+TEST_CASE("halving divides every count by two", "[sketch]") {
+  FrequencySketch sketch(1000);
+  const std::uint64_t hot = mix64(1);
+  const std::uint64_t warm = mix64(2);
+  for (int i = 0; i < 15; ++i) sketch.increment(hot);
+  for (int i = 0; i < 5; ++i) sketch.increment(warm);
+  sketch.halve();
+  CHECK(sketch.frequency(hot) == 7);
+  CHECK(sketch.frequency(warm) == 2);
+  sketch.halve();
+  CHECK(sketch.frequency(hot) == 3);
+  CHECK(sketch.frequency(warm) == 1);
+}
+
+TEST_CASE("the sample fills and halves by itself after 10 x capacity increments", "[sketch]") {
+  FrequencySketch sketch(64);
+  REQUIRE(sketch.sample_size() == 640);
+  const std::uint64_t hot = mix64(7);
+  for (int i = 0; i < 12; ++i) sketch.increment(hot);
+  std::uint64_t k = 1000;
+  while (sketch.sample_count() + 1 < sketch.sample_size()) sketch.increment(mix64(k++));
+  CHECK(sketch.frequency(hot) >= 12);
+  sketch.increment(mix64(k++));  // the increment that completes the sample
+  CHECK(sketch.sample_count() < sketch.sample_size() / 2 + 1);
+  CHECK(sketch.frequency(hot) <= 8);
+  CHECK(sketch.frequency(hot) >= 6);
+}
+
+TEST_CASE("estimates of distinct keys stay small and never underestimate", "[sketch]") {
+  FrequencySketch sketch(4096);
+  for (std::uint64_t k = 0; k < 2000; ++k) {
+    for (std::uint64_t i = 0; i < k % 4; ++i) sketch.increment(mix64(k));
+  }
+  int overestimated = 0;
+  for (std::uint64_t k = 0; k < 2000; ++k) {
+    const int f = sketch.frequency(mix64(k));
+    CHECK(f >= static_cast<int>(k % 4));  // count-min never underestimates (no halving yet)
+    if (f > static_cast<int>(k % 4)) ++overestimated;
+  }
+  CHECK(overestimated < 100);
+}

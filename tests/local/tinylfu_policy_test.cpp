@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "cacheme/local/random.hpp"
+#include "cacheme/local/tinylfu_policy.hpp"
+#include "cacheme/local/zipf.hpp"
+
+using cacheme::local::kNoNode;
+using cacheme::local::TinyLfuPolicy;
+using Queue = cacheme::local::detail::Queue;
+using Policy = TinyLfuPolicy<std::uint64_t>;
+
+namespace {
+const auto kIgnore = [](std::uint32_t) {};
+
+/// Looks `key` up and inserts it on a miss, as a cache would; true on a hit.
+bool access(Policy& policy, std::uint64_t key) {
+  if (policy.find(key) != kNoNode) return true;
+  policy.insert(key, {}, 1, kIgnore);
+  return false;
+}
+
+/// Every new key is used again once, up to 800 new keys later, then never: only recency pays,
+/// and the larger the window the more second uses hit.
+void recency_trace(Policy& policy, std::uint64_t keys) {
+  for (std::uint64_t t = 0; t < keys; ++t) {
+    access(policy, t);
+    const std::uint64_t distance = 1 + cacheme::local::mix64(t) % 800;
+    if (t >= distance) access(policy, t - distance);
+  }
+}
+
+Queue queue_of(const Policy& policy, std::uint64_t key) { return policy.queue(policy.peek(key)); }
+}  // namespace
+
+TEST_CASE("a new key enters the window; the window's overflow moves to probation", "[tlfu]") {
+  Policy policy(100, 1);  // window 1, protected 79
+  REQUIRE(policy.window_capacity() == 1);
+  access(policy, 1);
+  CHECK(queue_of(policy, 1) == Queue::window);
+  access(policy, 2);
+  CHECK(queue_of(policy, 2) == Queue::window);
+  CHECK(queue_of(policy, 1) == Queue::probation);
+}
+
+TEST_CASE("a probation hit promotes to protected; protected's overflow is demoted", "[tlfu]") {
+  Policy policy(100, 1);
+  REQUIRE(policy.protected_capacity() == 79);
+  for (std::uint64_t k = 0; k < 100; ++k) access(policy, k);
+  REQUIRE(queue_of(policy, 0) == Queue::probation);
+  access(policy, 0);
+  CHECK(queue_of(policy, 0) == Queue::protected_);
+  // Promote 79 more: the protected segment overflows and demotes its least recent, key 0.
+  for (std::uint64_t k = 1; k <= 79; ++k) access(policy, k);
+  CHECK(queue_of(policy, 1) == Queue::protected_);
+  CHECK(queue_of(policy, 0) == Queue::probation);
+  access(policy, 79);  // a protected hit stays protected
+  CHECK(queue_of(policy, 79) == Queue::protected_);
+  CHECK(policy.size() == 100);
+}
+
+TEST_CASE("admission: a frequent candidate replaces the victim, a cold one is rejected", "[tlfu]") {
+  Policy policy(100, 1);
+  for (std::uint64_t k = 0; k < 100; ++k) access(policy, k);  // full; each key seen once
+  std::vector<std::uint64_t> evicted;
+  const auto record = [&](std::uint32_t id) { evicted.push_back(policy.key(id)); };
+
+  // A cold newcomer (seen once) pushes a window entry out as candidate; it ties with the
+  // victim and loses.
+  policy.insert(1000, {}, 1, record);
+  REQUIRE(evicted.size() == 1);
+  CHECK(evicted[0] == 99);  // the former window entry, the candidate
+  CHECK(policy.peek(0) != kNoNode);
+
+  // A key seen often before it is inserted beats probation's least recent entry.
+  for (int i = 0; i < 5; ++i) policy.insert(2000, {}, 1, record);  // inserts then 4 updates
+  evicted.clear();
+  policy.insert(3000, {}, 1, record);  // pushes 2000 out of the window as candidate
+  REQUIRE(evicted.size() == 1);
+  CHECK(evicted[0] != 2000);
+  CHECK(policy.peek(2000) != kNoNode);
+  CHECK(policy.size() == 100);
+}
+
+TEST_CASE("tlfu filters a scan that flushes LRU", "[tlfu]") {
+  Policy policy(100, 1);
+  for (int round = 0; round < 20; ++round) {
+    for (std::uint64_t k = 0; k < 50; ++k) access(policy, k);  // a hot set
+  }
+  for (std::uint64_t k = 1000; k < 5000; ++k) access(policy, k);  // a scan of one-hit wonders
+  int kept = 0;
+  for (std::uint64_t k = 0; k < 50; ++k) kept += policy.peek(k) != kNoNode ? 1 : 0;
+  CHECK(kept >= 48);
+}
+
+TEST_CASE("the hill climber grows the window on a recency-biased trace", "[tlfu][climber]") {
+  Policy policy(1000, 1);
+  const std::uint64_t initial = policy.window_capacity();
+  recency_trace(policy, 400'000);
+  CHECK(policy.window_capacity() > initial + 100);
+}
+
+TEST_CASE("the hill climber shrinks the window on a frequency-biased trace", "[tlfu][climber]") {
+  Policy policy(1000, 1);
+  // Start from a recency-tuned cache (a large window), then switch to a frequency-biased trace.
+  recency_trace(policy, 400'000);
+  const std::uint64_t grown = policy.window_capacity();
+  REQUIRE(grown > 100);
+  // Half the requests go to 900 hot keys, half to keys never seen again: an LRU-like window
+  // lets the one-hit wonders flush the hot keys, the filtered main space keeps them.
+  cacheme::local::Xoshiro256 random(3);
+  std::uint64_t fresh = std::uint64_t{1} << 40;
+  for (int i = 0; i < 250'000; ++i) {
+    const std::uint64_t x = random.next();
+    access(policy, (x & 1) != 0 ? 1'000'000 + (x >> 1) % 900 : fresh++);
+  }
+  CHECK(policy.window_capacity() < grown / 4);
+}
+
+TEST_CASE("tlfu is deterministic for a seed", "[tlfu]") {
+  const auto run = [](std::uint64_t seed) {
+    Policy policy(200, seed);
+    cacheme::local::ZipfGenerator zipf(1.01, 1, 10'000, 3);
+    std::uint64_t hits = 0;
+    for (int i = 0; i < 50'000; ++i) hits += access(policy, zipf.next()) ? 1 : 0;
+    return hits;
+  };
+  CHECK(run(5) == run(5));
+}
+
+TEST_CASE("tlfu bounds the summed weight", "[tlfu]") {
+  Policy policy(100, 1);
+  cacheme::local::Xoshiro256 random(1);
+  for (int i = 0; i < 10'000; ++i) {
+    const std::uint64_t key = random.next() % 500;
+    if (policy.find(key) == kNoNode) policy.insert(key, {}, 1 + static_cast<std::uint32_t>(key % 7), kIgnore);
+    REQUIRE(policy.weight() <= 100);
+  }
+  CHECK(policy.insert(99'999, {}, 101, kIgnore) == kNoNode);
+  CHECK(policy.peek(99'999) == kNoNode);
+}
