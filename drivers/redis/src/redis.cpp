@@ -1,14 +1,27 @@
 #include "cacheme/drivers/redis.hpp"
 
+#include <signal.h>
+
 #include <utility>
 
 #include "redis_storage.hpp"
 #include "redis_url.hpp"
 
 namespace cacheme::drivers {
+namespace {
+
+/// hiredis writes with write(2): a server that went away would kill the process with SIGPIPE.
+/// Ignore it unless the application installed a handler of its own.
+void ignore_default_sigpipe() {
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) ::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
 
 void connect_redis(Reactor& reactor, std::string_view url, const StorageOptions& options, CompletionSink sink,
                    ConnectDone done) {
+  ignore_default_sigpipe();
   auto parsed = redis::detail::parse_redis_url(url);
   if (!parsed) {
     reactor.post([ec = parsed.error(), done = std::move(done)] { done(fail(ec)); });

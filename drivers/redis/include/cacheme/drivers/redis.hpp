@@ -39,6 +39,9 @@ namespace cacheme::drivers {
 /// and, while no connection is up, operations fail at once. Completions reach `sink` on the
 /// reactor's thread, never inside `start`, `flush_prefix` or `close`.
 ///
+/// hiredis writes with `write(2)`: unless the application handles SIGPIPE itself, this call
+/// sets it to SIG_IGN, so that a server going away cannot kill the process.
+///
 /// `reactor` must outlive the storage. Destroying the storage drops pending operations without
 /// completing them; `close()` completes them with `backend_error`.
 void connect_redis(Reactor& reactor, std::string_view url, const StorageOptions& options, CompletionSink sink,
