@@ -227,11 +227,13 @@ TEMPLATE_LIST_TEST_CASE("sql: expired rows are deleted in bounded batches", "[sq
     c.open(t, table);
     const std::size_t n = 2 * cacheme::drivers::sql::kExpiredBatch + 200;
     std::vector<StoreEntry> entries;
-    for (std::size_t i = 0; i < n; ++i) entries.push_back({"exp:" + std::to_string(i), "x", 50ms});
+    // Long enough that no row expires while they are being written (MySQL: 19 statements).
+    constexpr auto kTtl = 1000ms;
+    for (std::size_t i = 0; i < n; ++i) entries.push_back({"exp:" + std::to_string(i), "x", kTtl});
     REQUIRE(c.store(entries) == IoStatus::ok);
     REQUIRE(c.set("live", "l") == IoStatus::ok);
     REQUIRE(sqlt::count_rows(t, table.name) == static_cast<long long>(n + 1));
-    c.loop.run_for(cacheme::drivers::sql::kSweepInterval + 100ms);
+    c.loop.run_for(std::max<std::chrono::milliseconds>(kTtl, cacheme::drivers::sql::kSweepInterval) + 100ms);
     const auto before = c.storage->command_counts()["DELETE_EXPIRED"];
     // Use the storage until the expired rows are gone; each sweep deletes at most one batch.
     long long rows = -1;
