@@ -124,6 +124,7 @@ void Connection::on_ready(Interest ready) {
     return break_statement(PQerrorMessage(conn_));
   }
   if (state_ == State::idle) {
+    if (PQstatus(conn_) == CONNECTION_BAD) return close();
     // Drop whatever arrived unasked (notices are handled inside libpq).
     while (!PQisBusy(conn_)) {
       PgResult r(PQgetResult(conn_));
