@@ -59,7 +59,8 @@ Result<EntryView> parse_entry(std::string_view bytes) {
   v.codec = static_cast<Id>(p[3]);
   v.expire_unix_ms = get_le<std::int64_t>(p + 4);
   v.write_unix_ms = get_le<std::int64_t>(p + 12);
-  if (v.expire_unix_ms < 0) return fail(errc::decode_error);
+  // Unix times before 1970 are never written; refusing them keeps remaining_ms() overflow-free.
+  if (v.expire_unix_ms < 0 || v.write_unix_ms < 0) return fail(errc::decode_error);
   v.body = bytes.substr(kHeaderSize);
   return v;
 }

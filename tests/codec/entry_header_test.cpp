@@ -116,6 +116,7 @@ TEST_CASE("foreign headers are refused even with a valid CRC", "[entry][damage]"
   CHECK(refused(parse_entry(edited(3, 10))));
   CHECK(refused(parse_entry(edited(20, 4))));   // body length says 4, body is 3
   CHECK(refused(parse_entry(edited(11, '\x80'))));  // negative expiry
+  CHECK(refused(parse_entry(edited(19, '\x80'))));  // negative write time
   CHECK(parse_entry(edited(3, static_cast<char>(Id::msgpack))));    // sanity: another known codec parses
   CHECK(refused(parse_entry("plain text written by someone else")));
 }

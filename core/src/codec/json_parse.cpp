@@ -1,7 +1,9 @@
 // Untrusted JSON in, a document out, with no exception and no unbounded work escaping.
 //
 // nlohmann's parser is iterative, but copying or converting a document recurses once per level,
-// so the nesting depth is checked first by a linear scan. Numbers are checked after parsing:
+// so the nesting depth is checked first by a linear scan. The same scan refuses NUL bytes, which
+// JSON text never contains raw and where nlohmann's lexer silently stops reading: "1\0junk"
+// would otherwise parse as 1. Numbers are checked after parsing:
 // nlohmann converts a float to an integer field with a plain static_cast, which is undefined
 // behaviour when the value is out of the integer's range; a float of magnitude 2^63 or more is
 // out of range of every integer type, so such documents are refused (writer and reader agree).
@@ -16,12 +18,13 @@ namespace {
 
 constexpr double kTwoPow63 = 9223372036854775808.0;
 
-// The deepest [ / { nesting in `text`, ignoring brackets inside strings; stops past `limit`.
-bool depth_within(std::string_view text, std::size_t limit) {
+// True when `text` has no NUL byte and its [ / { nesting (outside strings) stays within `limit`.
+bool scan_ok(std::string_view text, std::size_t limit) {
   std::size_t depth = 0;
   bool in_string = false;
   bool escaped = false;
   for (const char c : text) {
+    if (c == '\0') return false;
     if (in_string) {
       if (escaped) {
         escaped = false;
@@ -64,7 +67,7 @@ bool numbers_in_range(const nlohmann::json& node) {
 }  // namespace
 
 Result<nlohmann::json> parse_json(std::string_view text) {
-  if (text.size() > kMaxDecodedSize || !depth_within(text, kMaxDepth)) return fail(errc::decode_error);
+  if (text.size() > kMaxDecodedSize || !scan_ok(text, kMaxDepth)) return fail(errc::decode_error);
   try {
     // allow_exceptions = false: a syntax error yields a `discarded` value instead of throwing.
     auto document = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
