@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "command.hpp"
+#include "replay_command.hpp"
 #include "sim_command.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::vector<Command> commands;
+  commands.push_back(add_replay_command(app));
+  commands.push_back(add_getall_command(app));
+  commands.push_back(add_compare_command(app));
   commands.push_back(add_sim_command(app));
 
   try {

@@ -98,7 +98,7 @@ class Cacheme {
   /// The value of `key` of a built node, loaded by `loader` on a miss.
   template <class T>
   void get(const BuiltNode<T>& node, std::string key, typename detail::FunctionThunk<T>::Loader loader,
-           Callback<T> done) {
+           std::type_identity_t<Callback<T>> done) {
     auto s = runtime_.cache().get(node, key, adapters::real_now(), detail::source_of<detail::FunctionThunk<T>>(loader));
     finish_get<T>(s, std::move(done));
   }
@@ -111,6 +111,25 @@ class Cacheme {
     std::vector<core::SourceRef> sources;
     for (const N& n : nodes) sources.push_back(detail::source_of<detail::NodeThunk<N>>(n));
     const core::Ticket t = runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources);
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) {
+      std::error_code ec = r.error;
+      std::vector<std::shared_ptr<const T>> values;
+      for (auto& v : r.values) {
+        if (!v && !ec) ec = v.error();
+        values.push_back(detail::typed<T>(v));
+      }
+      done(ec, std::move(values));
+    });
+  }
+
+  /// Several keys of a built node, `loaders[i]` loading `keys[i]` on a miss; one result per key.
+  template <class T>
+  void get_all(const BuiltNode<T>& node, const std::vector<std::string>& keys,
+               const std::vector<typename detail::FunctionThunk<T>::Loader>& loaders,
+               std::type_identity_t<std::function<void(std::error_code, std::vector<std::shared_ptr<const T>>)>> done) {
+    std::vector<core::SourceRef> sources;
+    for (const auto& l : loaders) sources.push_back(detail::source_of<detail::FunctionThunk<T>>(l));
+    const core::Ticket t = runtime_.engine().get_all(core::NodeId{node.id}, keys, sources, adapters::real_now());
     runtime_.await_reply(t, [done = std::move(done)](core::Reply r) {
       std::error_code ec = r.error;
       std::vector<std::shared_ptr<const T>> values;

@@ -1,0 +1,171 @@
+#include "bench_report.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "report.hpp"
+
+namespace cacheme::cli {
+namespace {
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+double requests_per_second(const RunResult& r) { return r.time_s > 0 ? double(r.requests) / r.time_s : 0; }
+
+std::set<std::string> command_names(const std::vector<RunResult>& runs, bool server) {
+  std::set<std::string> names;
+  for (const auto& r : runs)
+    for (const auto& [name, count] : server ? r.server_commands : r.commands) names.insert(name);
+  return names;
+}
+
+std::string count_of(const std::map<std::string, std::uint64_t>& m, const std::string& name) {
+  auto it = m.find(name);
+  return std::to_string(it == m.end() ? 0 : it->second);
+}
+
+void json_counts(std::ostream& out, const std::map<std::string, std::uint64_t>& m) {
+  out << '{';
+  bool first = true;
+  for (const auto& [name, count] : m) {
+    out << (first ? "" : ", ") << json_string(name) << ": " << count;
+    first = false;
+  }
+  out << '}';
+}
+
+bool has_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (!dir.empty() && ::access((std::filesystem::path(dir) / "gnuplot").c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> rows;
+  auto row = [&](std::string label, const std::function<std::string(const RunResult&)>& cell) {
+    std::vector<std::string> cells;
+    for (const auto& r : runs) cells.push_back(cell(r));
+    rows.emplace_back(std::move(label), std::move(cells));
+  };
+  row("chain", [](const RunResult& r) { return r.chain; });
+  row("workers", [](const RunResult& r) { return std::to_string(r.workers); });
+  row("requests", [](const RunResult& r) { return std::to_string(r.requests); });
+  row("distinct keys", [](const RunResult& r) { return std::to_string(r.distinct_keys); });
+  row("time (s)", [](const RunResult& r) { return fixed(r.time_s, 3); });
+  row("floor (s)", [](const RunResult& r) { return fixed(r.floor_s, 3); });
+  row("time / floor", [](const RunResult& r) { return r.floor_s > 0 ? fixed(r.time_s / r.floor_s, 2) : "-"; });
+  row("requests/s", [](const RunResult& r) { return fixed(requests_per_second(r), 0); });
+  row("loads", [](const RunResult& r) { return std::to_string(r.loads); });
+  row("hits", [](const RunResult& r) { return std::to_string(r.hits); });
+  row("coalesced", [](const RunResult& r) { return std::to_string(r.coalesced); });
+  row("hit rate", [](const RunResult& r) { return fixed(r.hit_rate * 100, 2) + "%"; });
+  row("errors", [](const RunResult& r) { return std::to_string(r.errors); });
+  for (const auto& name : command_names(runs, false))
+    row("sent " + name, [&](const RunResult& r) { return count_of(r.commands, name); });
+  for (const auto& name : command_names(runs, true))
+    row("server " + name, [&](const RunResult& r) { return count_of(r.server_commands, name); });
+  row("latency p50 (us)", [](const RunResult& r) { return fixed(r.latency_p50_us, 0); });
+  row("latency p99 (us)", [](const RunResult& r) { return fixed(r.latency_p99_us, 0); });
+  row("latency max (us)", [](const RunResult& r) { return fixed(r.latency_max_us, 0); });
+
+  std::size_t label_width = 0;
+  std::vector<std::size_t> widths(runs.size(), 0);
+  for (const auto& [label, cells] : rows) {
+    label_width = std::max(label_width, label.size());
+    for (std::size_t i = 0; i < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
+  }
+  for (const auto& [label, cells] : rows) {
+    out << std::left << std::setw(static_cast<int>(label_width)) << label;
+    for (std::size_t i = 0; i < cells.size(); ++i) out << "  " << std::right << std::setw(static_cast<int>(widths[i])) << cells[i];
+    out << '\n';
+  }
+}
+
+void print_run_json(std::ostream& out, const RunResult& r) {
+  out << "{\"chain\": " << json_string(r.chain) << ", \"workload\": " << json_string(r.workload)
+      << ", \"requests\": " << r.requests << ", \"calls\": " << r.calls << ", \"distinct_keys\": " << r.distinct_keys
+      << ", \"workers\": " << r.workers << ", \"load_latency_ms\": " << r.load_latency_ms
+      << ", \"time_s\": " << fixed(r.time_s, 4) << ", \"floor_s\": " << fixed(r.floor_s, 4)
+      << ", \"requests_per_s\": " << fixed(requests_per_second(r), 1) << ", \"loads\": " << r.loads
+      << ", \"hits\": " << r.hits << ", \"coalesced\": " << r.coalesced << ", \"errors\": " << r.errors
+      << ", \"hit_rate\": " << fixed(r.hit_rate, 6) << ", \"commands\": ";
+  json_counts(out, r.commands);
+  out << ", \"server_commands\": ";
+  json_counts(out, r.server_commands);
+  out << ", \"latency_us\": {\"p50\": " << fixed(r.latency_p50_us, 0) << ", \"p99\": " << fixed(r.latency_p99_us, 0)
+      << ", \"max\": " << fixed(r.latency_max_us, 0) << "}}";
+}
+
+void print_runs_json(std::ostream& out, const std::vector<RunResult>& runs) {
+  out << '[';
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    out << (i ? ",\n " : "");
+    print_run_json(out, runs[i]);
+  }
+  out << "]\n";
+}
+
+void print_runs_csv(std::ostream& out, const std::vector<RunResult>& runs) {
+  const auto names = command_names(runs, false);
+  out << "chain,workers,requests,distinct_keys,time_s,floor_s,loads,hits,coalesced,hit_rate,errors,p50_us,p99_us,max_us";
+  for (const auto& n : names) out << ",sent_" << n;
+  out << '\n';
+  for (const auto& r : runs) {
+    out << '"' << r.chain << "\"," << r.workers << ',' << r.requests << ',' << r.distinct_keys << ',' << fixed(r.time_s, 4)
+        << ',' << fixed(r.floor_s, 4) << ',' << r.loads << ',' << r.hits << ',' << r.coalesced << ','
+        << fixed(r.hit_rate, 6) << ',' << r.errors << ',' << fixed(r.latency_p50_us, 0) << ','
+        << fixed(r.latency_p99_us, 0) << ',' << fixed(r.latency_max_us, 0);
+    for (const auto& n : names) out << ',' << count_of(r.commands, n);
+    out << '\n';
+  }
+}
+
+std::string plot_runs(const std::string& svg_path, const std::vector<RunResult>& runs) {
+  if (!has_gnuplot()) return "gnuplot is not installed (apt install gnuplot-nox); no plot written";
+  const auto dir = std::filesystem::temp_directory_path() / ("cacheme-plot-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream data(dir / "runs.dat");
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      data << i << " \"" << runs[i].chain << " (" << runs[i].workers << ")\" " << runs[i].time_s << ' ' << runs[i].floor_s << '\n';
+    std::ofstream script(dir / "plot.gp");
+    script << "set terminal svg size 900,500\nset output '" << svg_path << "'\n"
+           << "set style data histograms\nset style fill solid 0.8\nset ylabel 'seconds'\nset xtics rotate by -20\n"
+           << "set title 'cacheme-bench: time and load-bound floor'\n"
+           << "plot '" << (dir / "runs.dat").string() << "' using 3:xtic(2) title 'time', '' using 4 title 'floor'\n";
+  }
+  const std::string command = "gnuplot '" + (dir / "plot.gp").string() + "' 2>&1";
+  const int status = std::system(command.c_str());
+  std::filesystem::remove_all(dir);
+  return status == 0 ? "" : "gnuplot failed to draw " + svg_path;
+}
+
+bool write_to(const std::string& target, const std::function<void(std::ostream&)>& write) {
+  if (target == "-") {
+    write(std::cout);
+    return static_cast<bool>(std::cout);
+  }
+  std::ofstream file(target);
+  if (!file) return false;
+  write(file);
+  return static_cast<bool>(file);
+}
+
+}  // namespace cacheme::cli

@@ -1,0 +1,248 @@
+#include "bench_run.hpp"
+
+#include <event2/event.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "cacheme/libevent/cacheme.hpp"
+#include "redis_info.hpp"
+
+namespace cacheme::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Loader = libevent::detail::FunctionThunk<std::string>::Loader;
+
+// Prints "\r[#####     ] 50%" on stderr as calls finish (only when asked: a terminal).
+class Progress {
+ public:
+  Progress(bool on, std::uint64_t total) : on_(on), total_(std::max<std::uint64_t>(total, 1)) {}
+  void update(std::uint64_t done) {
+    if (!on_) return;
+    const int percent = static_cast<int>(done * 100 / total_);
+    if (percent == shown_) return;
+    shown_ = percent;
+    std::cerr << "\r[" << std::string(percent / 5, '#') << std::string(20 - percent / 5, ' ') << "] " << percent << "%"
+              << (percent == 100 ? "\n" : "") << std::flush;
+  }
+
+ private:
+  bool on_;
+  std::uint64_t total_;
+  int shown_ = -1;
+};
+
+// N workers pulling calls from one queue; each call is a get (or a get_all) of the built node.
+class Replayer {
+ public:
+  Replayer(libevent::Cacheme& cm, BuiltNode<std::string> node, const Workload& w, const RunOptions& o)
+      : cm_(cm), node_(std::move(node)), workload_(w), options_(o),
+        total_(w.batches.empty() ? w.keys.size() : w.batches.size()), progress_(o.progress, total_) {
+    latencies_us_.reserve(total_);
+  }
+
+  void start() {
+    started_ = Clock::now();
+    for (int i = 0; i < options_.workers && next_ < total_; ++i) work();
+  }
+  bool finished() const { return done_ == total_; }
+  double seconds() const { return std::chrono::duration<double>(finished_ - started_).count(); }
+  std::uint64_t loads() const { return loads_; }
+  std::uint64_t errors() const { return errors_; }
+  std::vector<std::uint32_t>& latencies() { return latencies_us_; }
+
+ private:
+  Loader loader_for(std::uint64_t key) {
+    return [this, key](std::function<void(std::error_code, std::string)> done) {
+      ++loads_;
+      cm_.runtime().reactor().call_after(options_.load_latency, [done = std::move(done), key] {
+        done({}, "value-" + std::to_string(key));
+      });
+    };
+  }
+
+  // Issues calls until one is left waiting; its callback resumes this worker. A call answered
+  // at once (a local hit) loops here instead of recursing.
+  void work() {
+    while (next_ < total_) {
+      const std::size_t i = next_++;
+      auto state = std::make_shared<int>(0);  // 0: issuing, 1: answered inline, 2: waiting
+      const auto begin = Clock::now();
+      auto finish = [this, state, begin](std::error_code ec) {
+        record(begin, ec);
+        if (*state == 0) {
+          *state = 1;
+        } else {
+          work();
+        }
+      };
+      if (workload_.batches.empty()) {
+        const std::uint64_t key = workload_.keys[i];
+        cm_.get(node_, std::to_string(key), loader_for(key),
+                [finish](std::error_code ec, std::shared_ptr<const std::string>) { finish(ec); });
+      } else {
+        std::vector<std::string> keys;
+        std::vector<Loader> loaders;
+        for (std::uint64_t key : workload_.batches[i]) {
+          keys.push_back(std::to_string(key));
+          loaders.push_back(loader_for(key));
+        }
+        cm_.get_all(node_, keys, loaders,
+                    [finish](std::error_code ec, std::vector<std::shared_ptr<const std::string>>) { finish(ec); });
+      }
+      if (*state == 1) continue;
+      *state = 2;
+      return;
+    }
+  }
+
+  void record(Clock::time_point begin, std::error_code ec) {
+    const auto now = Clock::now();
+    latencies_us_.push_back(static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - begin).count()));
+    if (ec) ++errors_;
+    if (++done_ == total_) finished_ = now;
+    progress_.update(done_);
+  }
+
+  libevent::Cacheme& cm_;
+  BuiltNode<std::string> node_;
+  const Workload& workload_;
+  const RunOptions& options_;
+  std::size_t total_;
+  std::size_t next_ = 0;
+  std::size_t done_ = 0;
+  std::uint64_t loads_ = 0;
+  std::uint64_t errors_ = 0;
+  std::vector<std::uint32_t> latencies_us_;
+  Clock::time_point started_, finished_;
+  Progress progress_;
+};
+
+std::map<std::string, std::uint64_t> operator-(std::map<std::string, std::uint64_t> after,
+                                               const std::map<std::string, std::uint64_t>& before) {
+  for (auto& [name, count] : after) {
+    auto it = before.find(name);
+    if (it != before.end()) count -= it->second;
+  }
+  std::erase_if(after, [](const auto& kv) { return kv.second == 0; });
+  return after;
+}
+
+double percentile(std::vector<std::uint32_t>& v, double p) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+void loop_until(event_base* base, const std::function<bool()>& done) {
+  while (!done()) event_base_loop(base, EVLOOP_ONCE);
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+}  // namespace
+
+RunResult run_benchmark(const Workload& workload, const RunOptions& options, std::optional<RunError>& error) {
+  RunResult result;
+  result.chain = join(options.chain);
+  result.workload = workload.name;
+  result.distinct_keys = workload.distinct_keys;
+  result.workers = options.workers;
+  result.load_latency_ms = static_cast<double>(options.load_latency.count());
+
+  std::unique_ptr<event_base, decltype(&event_base_free)> base(adapters::libevent::EventReactor::new_base(),
+                                                               &event_base_free);
+  core::Config config;
+  config.prefix = options.prefix;
+  config.seed = options.seed;
+  libevent::Cacheme cm(base.get(), config);
+
+  // Register the chain, tier0, tier1, ... in order.
+  Meta meta{.version = "v1", .caches = {}, .codec = codecs::msgpack};
+  std::vector<std::string> names;
+  std::size_t pending = options.chain.size();
+  for (std::size_t i = 0; i < options.chain.size(); ++i) {
+    names.push_back("tier" + std::to_string(i));
+    std::optional<core::Duration> ttl;
+    if (options.ttl) ttl = *options.ttl;
+    meta.caches.push_back({names.back(), ttl});
+    adapters::StorageSpec spec{options.chain[i], {}};
+    spec.options.pool_size = options.pool_size;
+    spec.options.init = options.init;
+    cm.register_storage(names.back(), spec, [&, url = options.chain[i]](std::error_code ec) {
+      if (ec && !error) error = RunError{"cannot register storage " + url + ": " + ec.message()};
+      --pending;
+    });
+  }
+  loop_until(base.get(), [&] { return pending == 0; });
+  if (error) return result;
+
+  std::map<std::string, std::uint64_t> commands_before;
+  std::map<std::string, std::uint64_t> server_before;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    drivers::Storage* storage = cm.runtime().storage(names[i]);
+    if (!storage) continue;  // a local tier
+    if (options.flush) {
+      std::optional<std::error_code> flushed;
+      cm.runtime().flush_prefix(names[i], options.prefix + ":", [&](std::error_code ec) { flushed = ec; });
+      loop_until(base.get(), [&] { return flushed.has_value(); });
+      if (*flushed) {
+        error = RunError{"cannot flush " + options.chain[i] + ": " + flushed->message()};
+        return result;
+      }
+    }
+    for (auto& [name, count] : storage->command_counts()) commands_before[name] += count;
+    if (options.chain[i].rfind("redis://", 0) == 0)
+      for (auto& [name, count] : redis_command_stats(options.chain[i])) server_before[name] += count;
+  }
+
+  auto node = cm.build_node<std::string>("cacheme-bench", meta);
+  if (!node) {
+    error = RunError{"cannot build the benchmark node: " + node.error().message()};
+    return result;
+  }
+  Replayer replayer(cm, *node, workload, options);
+  replayer.start();
+  loop_until(base.get(), [&] { return replayer.finished(); });
+  // Let the last write-backs land before reading the counts and closing the storages.
+  loop_until(base.get(), [&] { return cm.runtime().engine().flights() == 0; });
+
+  const core::NodeStats stats = cm.stats(*node);
+  std::map<std::string, std::uint64_t> commands_after;
+  std::map<std::string, std::uint64_t> server_after;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (drivers::Storage* storage = cm.runtime().storage(names[i])) {
+      for (auto& [name, count] : storage->command_counts()) commands_after[name] += count;
+      if (options.chain[i].rfind("redis://", 0) == 0)
+        for (auto& [name, count] : redis_command_stats(options.chain[i])) server_after[name] += count;
+    }
+  }
+  result.commands = commands_after - commands_before;
+  result.server_commands = server_after - server_before;
+  result.server_commands.erase("INFO");  // our own reading
+  result.requests = stats.requests;
+  result.calls = workload.batches.empty() ? workload.keys.size() : workload.batches.size();
+  result.time_s = replayer.seconds();
+  result.floor_s = static_cast<double>(workload.distinct_keys) * static_cast<double>(options.load_latency.count()) /
+                   1000.0 / options.workers;
+  result.loads = replayer.loads();
+  result.hits = stats.hits;
+  result.coalesced = stats.coalesced;
+  result.errors = replayer.errors();
+  result.hit_rate = stats.hit_rate();
+  auto& lat = replayer.latencies();
+  result.latency_max_us = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
+  result.latency_p50_us = percentile(lat, 0.50);
+  result.latency_p99_us = percentile(lat, 0.99);
+  return result;
+}
+
+}  // namespace cacheme::cli
