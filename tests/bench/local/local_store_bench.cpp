@@ -1,0 +1,173 @@
+// Speed of the local tier alone (DESIGN.md §8): 100,000 entries, a pre-generated Zipf(s=1.001)
+// key stream over 1,000,000 keys. Policies with integer keys, and the engine's `LocalStore`
+// with string keys and shared values. Memory per entry is reported as a counter.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cacheme/local/local_store.hpp"
+#include "cacheme/local/lru_policy.hpp"
+#include "cacheme/local/tinylfu_policy.hpp"
+#include "cacheme/local/zipf.hpp"
+
+namespace {
+
+using cacheme::core::AnyValue;
+using cacheme::core::Instant;
+using cacheme::local::kNoNode;
+
+constexpr std::size_t kEntries = 100'000;
+constexpr std::uint64_t kKeySpace = 1'000'000;
+constexpr std::size_t kStream = std::size_t{1} << 20;  // a power of two, to wrap with a mask
+constexpr std::uint64_t kAbsent = std::uint64_t{1} << 40;  // keys at and above are never cached
+const auto kIgnore = [](std::uint32_t) {};
+
+const std::vector<std::uint64_t>& zipf_stream() {
+  static const std::vector<std::uint64_t> keys = [] {
+    cacheme::local::ZipfGenerator zipf(1.001, 1, kKeySpace - 1, 42);
+    std::vector<std::uint64_t> k(kStream);
+    for (auto& key : k) key = zipf.next();
+    return k;
+  }();
+  return keys;
+}
+
+/// A policy filled with 100,000 keys from the stream (then distinct ranks), and the stream's
+/// keys that it holds, for hits.
+template <class Policy>
+struct Filled {
+  Policy policy{kEntries, 7};
+  std::vector<std::uint64_t> present;
+  Filled() {
+    for (const auto key : zipf_stream()) {
+      if (policy.size() >= kEntries) break;
+      if (policy.find(key) == kNoNode) policy.insert(key, {}, 1, kIgnore);
+    }
+    for (std::uint64_t k = 0; policy.size() < kEntries; ++k) {
+      if (policy.find(k) == kNoNode) policy.insert(k, {}, 1, kIgnore);
+    }
+    for (const auto key : zipf_stream()) {
+      if (policy.peek(key) != kNoNode) present.push_back(key);
+    }
+    present.resize(std::bit_floor(present.size()));
+  }
+};
+
+template <class Policy>
+void policy_hit(benchmark::State& state) {
+  Filled<Policy> f;
+  const std::size_t mask = f.present.size() - 1;
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(f.policy.find(f.present[i++ & mask]));
+}
+
+template <class Policy>
+void policy_miss(benchmark::State& state) {
+  Filled<Policy> f;
+  const auto& keys = zipf_stream();
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(f.policy.find(kAbsent + keys[i++ & (kStream - 1)]));
+}
+
+template <class Policy>
+void policy_insert_evict(benchmark::State& state) {
+  Filled<Policy> f;
+  std::uint64_t next = kAbsent;
+  for (auto _ : state) benchmark::DoNotOptimize(f.policy.insert(next++, {}, 1, kIgnore));
+  state.counters["bytes_per_entry"] =
+      static_cast<double>(f.policy.memory_bytes()) / static_cast<double>(f.policy.size()) - sizeof(std::uint64_t);
+}
+
+using Tlfu = cacheme::local::TinyLfuPolicy<std::uint64_t>;
+using Lru = cacheme::local::LruPolicy<std::uint64_t>;
+BENCHMARK(policy_hit<Tlfu>)->Name("tlfu/u64/hit");
+BENCHMARK(policy_miss<Tlfu>)->Name("tlfu/u64/miss");
+BENCHMARK(policy_insert_evict<Tlfu>)->Name("tlfu/u64/insert_evict");
+BENCHMARK(policy_hit<Lru>)->Name("lru/u64/hit");
+BENCHMARK(policy_miss<Lru>)->Name("lru/u64/miss");
+BENCHMARK(policy_insert_evict<Lru>)->Name("lru/u64/insert_evict");
+
+// The engine's interface: string keys shaped like full keys, shared values.
+std::string full_key(std::uint64_t k) { return "cacheme:user:" + std::to_string(k) + ":v1"; }
+
+struct FilledStore {
+  std::unique_ptr<cacheme::local::LocalStore> store;
+  std::vector<std::string> present;
+  std::vector<std::string> absent;
+  AnyValue value = std::make_shared<const int>(1);
+  explicit FilledStore(const char* url) : store(std::move(*cacheme::local::make_local_store(url, 7))) {
+    const Instant now{};
+    std::vector<std::string> stream;
+    stream.reserve(kStream);
+    for (const auto key : zipf_stream()) stream.push_back(full_key(key));
+    for (const auto& key : stream) {
+      if (store->size() >= kEntries) break;
+      if (store->find(key, now).value == nullptr) store->insert(key, value, std::nullopt, now);
+    }
+    for (std::uint64_t k = 0; store->size() < kEntries; ++k) {
+      if (store->find(full_key(k), now).value == nullptr) store->insert(full_key(k), value, std::nullopt, now);
+    }
+    for (const auto& key : stream) {
+      if (store->find(key, now).value != nullptr) present.push_back(key);
+    }
+    present.resize(std::bit_floor(present.size()));
+    for (std::size_t i = 0; i < kStream; ++i) absent.push_back(full_key(kAbsent + zipf_stream()[i]));
+  }
+};
+
+void store_hit(benchmark::State& state, const char* url) {
+  FilledStore f(url);
+  const std::size_t mask = f.present.size() - 1;
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(f.store->find(f.present[i++ & mask], Instant{}));
+}
+
+void store_miss(benchmark::State& state, const char* url) {
+  FilledStore f(url);
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(f.store->find(f.absent[i++ & (kStream - 1)], Instant{}));
+}
+
+void store_insert_evict(benchmark::State& state, const char* url) {
+  FilledStore f(url);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    // Each key is new for the first pass over `absent`; later passes mostly still are, as
+    // the cache evicts them.
+    f.store->insert(f.absent[i++ & (kStream - 1)], f.value, std::nullopt, Instant{});
+  }
+}
+
+void store_insert_evict_ttl(benchmark::State& state, const char* url) {
+  FilledStore f(url);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    f.store->insert(f.absent[i++ & (kStream - 1)], f.value, Instant{} + std::chrono::hours(1), Instant{});
+  }
+}
+
+BENCHMARK_CAPTURE(store_hit, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/hit");
+BENCHMARK_CAPTURE(store_miss, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/miss");
+BENCHMARK_CAPTURE(store_insert_evict, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/insert_evict");
+BENCHMARK_CAPTURE(store_insert_evict_ttl, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/insert_evict_ttl");
+BENCHMARK_CAPTURE(store_hit, lru, "local://lru?size=100000")->Name("lru/store/hit");
+BENCHMARK_CAPTURE(store_miss, lru, "local://lru?size=100000")->Name("lru/store/miss");
+BENCHMARK_CAPTURE(store_insert_evict, lru, "local://lru?size=100000")->Name("lru/store/insert_evict");
+
+/// Memory per entry beyond key and value, of the string-keyed policy the store uses.
+void memory_per_entry(benchmark::State& state) {
+  using Policy = cacheme::local::TinyLfuPolicy<std::string, AnyValue>;
+  Policy policy(kEntries, 7);
+  AnyValue value = std::make_shared<const int>(1);
+  for (std::uint64_t k = 0; k < kEntries; ++k) policy.insert(full_key(k), value, 1, kIgnore);
+  for (auto _ : state) benchmark::DoNotOptimize(policy.size());
+  const double per_entry = static_cast<double>(policy.memory_bytes()) / static_cast<double>(policy.size()) -
+                           static_cast<double>(sizeof(std::string) + sizeof(AnyValue));
+  state.counters["bytes_per_entry"] = per_entry;
+  state.counters["with_ttl"] = per_entry + 16;  // the timer wheel's expiry and links
+}
+BENCHMARK(memory_per_entry)->Name("tlfu/store/memory")->Iterations(1);
+
+}  // namespace
