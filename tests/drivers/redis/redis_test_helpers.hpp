@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -29,6 +30,9 @@ inline std::optional<std::string> redis_url() {
   if (url && *url) return std::string(url);
   const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
   if (require && std::string_view(require) == "1") FAIL("CACHEME_TEST_REDIS_URL is not set but CACHEME_REQUIRE_SERVERS=1");
+  // WARN shows only with -s or on failure: say it on stderr too.
+  std::fprintf(stderr, "[not run] %s: CACHEME_TEST_REDIS_URL is not set\n",
+               Catch::getResultCapture().getCurrentTestName().c_str());
   WARN("CACHEME_TEST_REDIS_URL is not set: this test did NOT run");
   return std::nullopt;
 }
