@@ -53,12 +53,15 @@ class FrequencySketch {
  private:
   static constexpr int kMaxCount = 15;
 
-  /// The word and the 4-bit slot in it of the key's `i`th counter (i in 0..3).
+  /// The word and the 4-bit slot in it of the key's `i`th counter (i in 0..3), from the
+  /// key's block and its counter hash (see `counter_hash`).
   struct Slot {
     std::size_t word;
     int shift;
   };
-  Slot slot(std::uint64_t hash, int i) const noexcept;
+  Slot slot(std::size_t block, std::uint64_t counter_hash, int i) const noexcept;
+  std::size_t block(std::uint64_t hash) const noexcept;
+  static std::uint64_t counter_hash(std::uint64_t hash) noexcept;
 
   std::vector<std::uint64_t> table_;
   std::uint64_t block_mask_ = 0;
