@@ -114,7 +114,7 @@ inline Record make_record(std::uint64_t seed, std::size_t entries) {
 
 /// The three benchmark payloads: about 1 KB, 15 KB and 56 KB as JSON.
 inline constexpr std::size_t kSmallEntries = 4;    // 992 bytes of JSON
-inline constexpr std::size_t kMediumEntries = 73;  // 15,2xx bytes
+inline constexpr std::size_t kMediumEntries = 73;  // 15,258 bytes
 inline constexpr std::size_t kLargeEntries = 270;  // 56,085 bytes
 
 }  // namespace cacheme::codec::testing
