@@ -123,7 +123,7 @@ Command add_sim_command(CLI::App& parent) {
       ->capture_default_str();
   sim->add_option("--sizes", options->sizes, "Cache sizes (entries)")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 31))
       ->capture_default_str();
   sim->add_option("--json", options->json, "Also write the results as JSON to FILE ('-': stdout, instead of the table)");
 
