@@ -10,6 +10,7 @@
 /// then the body (the codec's bytes).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,7 +34,7 @@ struct EntryView {
   /// Remaining lifetime in ms at `now_unix_ms`: -1 when it never expires, 0 when expired.
   std::int64_t remaining_ms(std::int64_t now_unix_ms) const {
     if (expire_unix_ms == 0) return -1;
-    return expire_unix_ms > now_unix_ms ? expire_unix_ms - now_unix_ms : 0;
+    return now_unix_ms >= expire_unix_ms ? 0 : expire_unix_ms - std::max<std::int64_t>(now_unix_ms, 0);
   }
 };
 
