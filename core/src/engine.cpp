@@ -25,6 +25,7 @@ Result<TierId> EngineImpl::add_storage(std::string name, std::unique_ptr<local::
 
 Result<NodeId> EngineImpl::add_node(NodeConfig config) {
   NodeState n;
+  if (config.caches.size() > kMaxChain) return fail(errc::invalid_argument);
   for (const ChainLink& link : config.caches) {
     auto it = std::find_if(tiers_.begin(), tiers_.end(), [&](const Tier& t) { return t.name == link.storage; });
     if (it == tiers_.end()) return fail(errc::unknown_storage);
@@ -51,20 +52,19 @@ void EngineImpl::build_full_key(const NodeState& n, std::string_view key) {
 }
 
 Ticket EngineImpl::new_ticket(std::uint32_t slots) {
-  Ticket t{next_id_++};
-  TicketState& s = tickets_[t];
+  TicketState s;
   s.values.assign(slots, fail(errc::cancelled));
   s.remaining = slots;
-  return t;
+  return Ticket{tickets_.insert(std::move(s))};
 }
 
 bool EngineImpl::answer(const Waiter& w, Result<AnyValue> value) {
-  auto it = tickets_.find(w.ticket);
-  if (it == tickets_.end()) return false;  // the caller cancelled
-  it->second.values[w.slot] = std::move(value);
-  if (--it->second.remaining == 0) {
-    emit_reply(w.ticket, it->second);
-    tickets_.erase(it);
+  TicketState* t = tickets_.find(w.ticket.v);
+  if (!t) return false;  // the caller cancelled
+  t->values[w.slot] = std::move(value);
+  if (--t->remaining == 0) {
+    emit_reply(w.ticket, *t);
+    tickets_.erase(w.ticket.v);
   }
   return true;
 }
@@ -74,11 +74,25 @@ void EngineImpl::emit_reply(Ticket ticket, TicketState& state) {
 }
 
 IoId EngineImpl::new_io(PendingIo io, TierId tier, Now now) {
-  IoId id{next_id_++};
-  io.deadline = now.mono + tiers_[tier.v - 1].remote.timeout;
-  deadlines_.emplace(io.deadline, id);
-  ios_.emplace(id, std::move(io));
+  io.tier = tier;
+  const IoId id{ios_.insert(std::move(io))};
+  Tier& t = tiers_[tier.v - 1];
+  drop_stale_deadlines(t);
+  t.deadlines.emplace_back(now.mono + t.remote.timeout, id);
   return id;
+}
+
+std::optional<PendingIo> EngineImpl::take_io(IoId id) {
+  PendingIo* io = ios_.find(id.v);
+  if (!io) return std::nullopt;
+  std::optional<PendingIo> out(std::move(*io));
+  ios_.erase(id.v);
+  drop_stale_deadlines(tiers_[out->tier.v - 1]);
+  return out;
+}
+
+void EngineImpl::drop_stale_deadlines(Tier& tier) {
+  while (!tier.deadlines.empty() && !ios_.find(tier.deadlines.front().second.v)) tier.deadlines.pop_front();
 }
 
 }  // namespace detail

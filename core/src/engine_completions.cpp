@@ -6,11 +6,9 @@
 namespace cacheme::core::detail {
 
 std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now) {
-  auto it = ios_.find(id);
-  if (it == ios_.end() || it->second.kind != PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);
-  PendingIo io = std::move(it->second);
-  ios_.erase(it);
-  deadlines_.erase({io.deadline, id});
+  const PendingIo* pending = ios_.find(id.v);
+  if (!pending || pending->kind != PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);
+  PendingIo io = std::move(*take_io(id));
   NodeState& n = *node(io.node);
   TierStats& ts = n.stats.tiers[io.chain_index];
   const bool failed = result.status != IoStatus::ok || result.values.size() != io.flights.size();
@@ -19,7 +17,7 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
   std::vector<Resolution> found;
   std::vector<FlightId> rest;
   for (std::size_t i = 0; i < io.flights.size(); ++i) {
-    Flight& f = flights_.at(io.flights[i]);
+    Flight& f = flight(io.flights[i]);
     ++f.next_tier;
     if (failed) {  // fall through to the next tier; do not pile writes on a failing storage
       rest.push_back(io.flights[i]);
@@ -49,7 +47,7 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
     } else {
       ++ts.misses;
     }
-    f.missed.push_back(io.chain_index);
+    f.missed |= TierMask{1} << io.chain_index;
     rest.push_back(io.flights[i]);
   }
   resolve(std::move(found), now);
@@ -59,48 +57,46 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
 
 std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
   (void)now;
-  auto it = ios_.find(id);
-  if (it == ios_.end() || it->second.kind == PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);
-  PendingIo io = std::move(it->second);
-  ios_.erase(it);
-  deadlines_.erase({io.deadline, id});
+  const PendingIo* pending = ios_.find(id.v);
+  if (!pending || pending->kind == PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);
+  PendingIo io = std::move(*take_io(id));
   NodeState& n = *node(io.node);
   if (status != IoStatus::ok) ++n.stats.tiers[io.chain_index].errors;
 
   if (io.kind == PendingIo::Kind::store) {
     for (FlightId fid : io.flights) {
-      auto f = flights_.find(fid);
-      if (f == flights_.end()) continue;
-      --f->second.pending_writes;
+      Flight* f = flights_.find(fid);
+      if (!f) continue;
+      --f->pending_writes;
       maybe_finish(fid);
     }
     return {};
   }
   if (!io.flights.empty()) {  // an erase of a refresh: its write-back may go now
-    auto f = flights_.find(io.flights.front());
-    if (f == flights_.end()) return {};
-    if (--f->second.pending_erases == 0 && f->second.writeback_deferred) {
-      f->second.writeback_deferred = false;
+    Flight* f = flights_.find(io.flights.front());
+    if (!f) return {};
+    if (--f->pending_erases == 0 && f->writeback_deferred) {
+      f->writeback_deferred = false;
       start_writeback({io.flights.front()}, now);
     }
     maybe_finish(io.flights.front());
     return {};
   }
-  auto t = tickets_.find(io.ticket);  // an erase of an invalidate
-  if (t == tickets_.end()) return {};
-  if (status != IoStatus::ok) t->second.error = make_error_code(errc::storage_error);
-  if (--t->second.remaining == 0) {
-    emit_reply(io.ticket, t->second);
-    tickets_.erase(t);
+  TicketState* t = tickets_.find(io.ticket.v);  // an erase of an invalidate
+  if (!t) return {};
+  if (status != IoStatus::ok) t->error = make_error_code(errc::storage_error);
+  if (--t->remaining == 0) {
+    emit_reply(io.ticket, *t);
+    tickets_.erase(io.ticket.v);
   }
   return {};
 }
 
 std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue>> results, Now now) {
-  auto it = loads_.find(id);
-  if (it == loads_.end()) return make_error_code(errc::unknown_io);
-  PendingLoad load = std::move(it->second);
-  loads_.erase(it);
+  PendingLoad* pending = loads_.find(id.v);
+  if (!pending) return make_error_code(errc::unknown_io);
+  PendingLoad load = std::move(*pending);
+  loads_.erase(id.v);
   NodeState& n = *node(load.node);
   const auto elapsed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, (now.mono - load.started).count()));
 
@@ -127,26 +123,26 @@ std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue
 void EngineImpl::on_timeout(Now now) {
   for (Tier& t : tiers_)
     if (t.local) t.local->advance(now.mono);
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now.mono) {
-    const IoId id = deadlines_.begin()->second;
-    auto it = ios_.find(id);
-    if (it == ios_.end()) {  // cannot happen: completions remove their deadline
-      deadlines_.erase(deadlines_.begin());
-      continue;
-    }
-    ++node(it->second.node)->stats.tiers[it->second.chain_index].timeouts;
+  for (Tier& t : tiers_) {
     // A timeout is a failure like any other; the late reply, if any, is then ignored.
-    if (it->second.kind == PendingIo::Kind::fetch)
-      complete_fetch(id, FetchResult{IoStatus::backend_error, {}}, now);
-    else
-      complete_write(id, IoStatus::backend_error, now);
+    while (!t.deadlines.empty() && t.deadlines.front().first <= now.mono) {
+      const IoId id = t.deadlines.front().second;
+      t.deadlines.pop_front();
+      const PendingIo* io = ios_.find(id.v);
+      if (!io) continue;  // completed already
+      ++node(io->node)->stats.tiers[io->chain_index].timeouts;
+      if (io->kind == PendingIo::Kind::fetch)
+        complete_fetch(id, FetchResult{IoStatus::backend_error, {}}, now);
+      else
+        complete_write(id, IoStatus::backend_error, now);
+    }
   }
 }
 
 std::optional<Instant> EngineImpl::next_deadline() const {
   std::optional<Instant> next;
-  if (!deadlines_.empty()) next = deadlines_.begin()->first;
   for (const Tier& t : tiers_) {
+    if (!t.deadlines.empty() && (!next || t.deadlines.front().first < *next)) next = t.deadlines.front().first;
     if (!t.local) continue;
     if (auto e = t.local->next_expiry(); e && (!next || *e < *next)) next = e;
   }

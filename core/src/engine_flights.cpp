@@ -1,5 +1,6 @@
 // Flights: walking the chain, resolving, writing back, failing and finishing (DESIGN.md §3).
 #include <algorithm>
+#include <bit>
 #include <map>
 
 #include "cacheme/codec/entry_header.hpp"
@@ -23,23 +24,23 @@ std::optional<Duration> min_ttl(std::optional<Duration> a, std::optional<Duratio
 void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
   NodeState& n = *node(id);
   while (!group.empty()) {
-    const std::uint32_t idx = flights_.at(group.front()).next_tier;
+    const std::uint32_t idx = flight(group.front()).next_tier;
     if (idx >= n.chain.size()) {
-      LoadRequest req{LoadId{next_id_++}, id, {}, {}};
+      LoadRequest req{LoadId{}, id, {}, {}};
       for (FlightId fid : group) {
-        Flight& f = flights_.at(fid);
+        Flight& f = flight(fid);
         f.stage = Stage::loading;
         req.keys.push_back(f.user_key);
         req.sources.push_back(f.source);
       }
-      loads_.emplace(req.id, PendingLoad{id, std::move(group), now.mono});
+      req.id = LoadId{loads_.insert(PendingLoad{id, std::move(group), now.mono})};
       effects_.emplace_back(std::move(req));
       return;
     }
     const TierId tier = n.chain[idx];
     if (!tiers_[tier.v - 1].is_local()) {
       FetchRequest req{IoId{}, tier, {}};
-      for (FlightId fid : group) req.keys.push_back(flights_.at(fid).full_key);
+      for (FlightId fid : group) req.keys.push_back(flight(fid).full_key);
       req.id = new_io(PendingIo{PendingIo::Kind::fetch, id, idx, std::move(group), Ticket{}, {}}, tier, now);
       effects_.emplace_back(std::move(req));
       return;
@@ -48,7 +49,7 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
     std::vector<Resolution> found;
     std::vector<FlightId> rest;
     for (FlightId fid : group) {
-      Flight& f = flights_.at(fid);
+      Flight& f = flight(fid);
       const local::Hit hit = tiers_[tier.v - 1].local->find(f.full_key, now.mono);
       ++f.next_tier;
       if (hit.value) {
@@ -56,7 +57,7 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
         found.push_back({fid, *hit.value, hit.expiry, std::nullopt, false});
       } else {
         ++n.stats.tiers[idx].misses;
-        f.missed.push_back(idx);
+        f.missed |= TierMask{1} << idx;
         rest.push_back(fid);
       }
     }
@@ -71,23 +72,23 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
 void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
   std::vector<FlightId> writers;
   for (Resolution& r : found) {
-    Flight& f = flights_.at(r.flight);
+    Flight& f = flight(r.flight);
     NodeState& n = *node(f.node);
     f.stage = Stage::writing;
     f.value = r.value;
     f.value_expiry = r.expiry;
     f.body = std::move(r.body);
-    for (const Waiter& w : f.waiters) {
+    f.waiters.for_each([&](const Waiter& w) {
       const bool delivered = answer(w, r.value);
       if (delivered && !(r.from_load && w.leader)) ++n.stats.hits;  // a load is the leader's miss
-    }
+    });
     f.waiters.clear();
     if (!f.attached) continue;  // invalidated: its value may be stale, write nothing
     if (r.from_load && n.doorkeeper) {
       const std::uint64_t h = hash_bytes(f.full_key, config_.seed);
       if (!n.doorkeeper->contains(h)) {
         n.doorkeeper->insert(h);
-        f.missed.clear();  // first sighting: returned, not written anywhere
+        f.missed = 0;  // first sighting: returned, not written anywhere
         continue;
       }
     }
@@ -106,11 +107,12 @@ void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
 void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) {
   std::map<std::pair<std::uint64_t, std::uint32_t>, std::pair<StoreRequest, PendingIo>> stores;  // (node, chain idx)
   for (FlightId fid : writers) {
-    Flight& f = flights_.at(fid);
+    Flight& f = flight(fid);
     NodeState& n = *node(f.node);
     std::optional<Duration> remaining;
     if (f.value_expiry) remaining = *f.value_expiry - now.mono;
-    for (std::uint32_t idx : f.missed) {
+    for (TierMask bits = f.missed; bits; bits &= bits - 1) {
+      const auto idx = static_cast<std::uint32_t>(std::countr_zero(bits));
       const auto ttl = min_ttl(n.config.caches[idx].ttl, remaining);
       if (ttl && *ttl < std::chrono::milliseconds(1)) continue;  // expired: nothing to copy
       Tier& tier = tiers_[n.chain[idx].v - 1];
@@ -138,7 +140,7 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
       io.flights.push_back(fid);
       ++f.pending_writes;
     }
-    f.missed.clear();
+    f.missed = 0;
   }
   for (auto& [where, pending] : stores) {
     auto& [req, io] = pending;
@@ -149,10 +151,10 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
 }
 
 void EngineImpl::fail_flight(FlightId id, std::error_code error) {
-  Flight& f = flights_.at(id);
-  for (const Waiter& w : f.waiters) answer(w, fail(error));
+  Flight& f = flight(id);
+  f.waiters.for_each([&](const Waiter& w) { answer(w, fail(error)); });
   f.waiters.clear();
-  if (f.attached) in_flight_.erase(f.full_key);
+  if (f.attached) in_flight_.erase(std::string_view(f.full_key));
   flights_.erase(id);  // nothing cached (rule 5); pending erases of a refresh are then ignored
 }
 
@@ -160,7 +162,7 @@ void EngineImpl::detach(std::string_view full_key) {
   auto it = in_flight_.find(full_key);
   if (it == in_flight_.end()) return;
   const FlightId fid = it->second;
-  Flight& f = flights_.at(fid);
+  Flight& f = flight(fid);
   f.attached = false;
   f.writeback_deferred = false;  // a refresh waiting for its erases now writes nothing
   in_flight_.erase(it);
@@ -169,12 +171,11 @@ void EngineImpl::detach(std::string_view full_key) {
 
 // A flight leaves when its value is known and nothing it wrote or erased is still pending.
 void EngineImpl::maybe_finish(FlightId id) {
-  auto it = flights_.find(id);
-  if (it == flights_.end()) return;
-  Flight& f = it->second;
-  if (f.stage != Stage::writing || f.pending_writes > 0 || f.pending_erases > 0 || f.writeback_deferred) return;
-  if (f.attached) in_flight_.erase(f.full_key);
-  flights_.erase(it);
+  Flight* f = flights_.find(id);
+  if (!f) return;
+  if (f->stage != Stage::writing || f->pending_writes > 0 || f->pending_erases > 0 || f->writeback_deferred) return;
+  if (f->attached) in_flight_.erase(std::string_view(f->full_key));
+  flights_.erase(id);
 }
 
 }  // namespace cacheme::core::detail

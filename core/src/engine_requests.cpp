@@ -47,7 +47,7 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
     return {Ticket{}, std::move(v), {}};
   }
   if (auto it = in_flight_.find(std::string_view(key_buf_)); it != in_flight_.end()) {
-    Flight& f = flights_.at(it->second);
+    Flight& f = flight(it->second);
     ++n->stats.coalesced;
     if (f.stage == Stage::writing) {  // the flight already holds the value (rule 3)
       ++n->stats.hits;
@@ -58,16 +58,7 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
     return {t, nullptr, {}};
   }
   const Ticket t = new_ticket(1);
-  const FlightId fid = next_id_++;
-  Flight& f = flights_[fid];
-  f.node = id;
-  f.full_key = key_buf_;
-  f.user_key = key;
-  f.source = source.materialize();
-  f.waiters.push_back({t, 0, true});
-  f.next_tier = static_cast<std::uint32_t>(n->leading_local);
-  for (std::uint32_t i = 0; i < n->leading_local; ++i) f.missed.push_back(i);
-  in_flight_.emplace(f.full_key, fid);
+  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true});
   advance(id, {fid}, now);
   return {t, nullptr, {}};
 }
@@ -76,7 +67,7 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
                            Now now) {
   const Ticket t = new_ticket(static_cast<std::uint32_t>(keys.size()));
   NodeState* n = node(id);
-  TicketState& ts = tickets_.at(t);
+  TicketState& ts = tickets_.at(t.v);
   if (!n) {
     for (auto& v : ts.values) v = fail(errc::unknown_node);
     ts.remaining = 0;
@@ -92,7 +83,7 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
       continue;
     }
     if (auto it = in_flight_.find(std::string_view(key_buf_)); it != in_flight_.end()) {
-      Flight& f = flights_.at(it->second);
+      Flight& f = flight(it->second);
       ++n->stats.coalesced;  // also a duplicate within this very call (rule 4)
       if (f.stage == Stage::writing) {
         ++n->stats.hits;
@@ -103,21 +94,11 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
       }
       continue;
     }
-    const FlightId fid = next_id_++;
-    Flight& f = flights_[fid];
-    f.node = id;
-    f.full_key = key_buf_;
-    f.user_key = keys[i];
-    if (i < sources.size()) f.source = sources[i].materialize();
-    f.waiters.push_back({t, i, true});
-    f.next_tier = static_cast<std::uint32_t>(n->leading_local);
-    for (std::uint32_t k = 0; k < n->leading_local; ++k) f.missed.push_back(k);
-    in_flight_.emplace(f.full_key, fid);
-    started.push_back(fid);
+    started.push_back(new_flight(*n, id, keys[i], i < sources.size() ? sources[i] : SourceRef{}, {t, i, true}));
   }
   if (ts.remaining == 0) {
     emit_reply(t, ts);
-    tickets_.erase(t);
+    tickets_.erase(t.v);
   } else if (!started.empty()) {
     advance(id, std::move(started), now);
   }
@@ -127,7 +108,7 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
 Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
   const Ticket t = new_ticket(0);
   NodeState* n = node(id);
-  TicketState& ts = tickets_.at(t);
+  TicketState& ts = tickets_.at(t.v);
   if (!n) {
     ts.error = make_error_code(errc::unknown_node);
   } else {
@@ -147,7 +128,7 @@ Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
   }
   if (ts.remaining == 0) {
     emit_reply(t, ts);
-    tickets_.erase(t);
+    tickets_.erase(t.v);
   }
   return t;
 }
@@ -161,16 +142,11 @@ Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, No
   }
   build_full_key(*n, key);
   detach(key_buf_);
-  const FlightId fid = next_id_++;
-  Flight& f = flights_[fid];
-  f.node = id;
-  f.full_key = key_buf_;
-  f.user_key = key;
-  f.source = source.materialize();
-  f.waiters.push_back({t, 0, true});
+  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true});
+  Flight& f = flight(fid);
   f.next_tier = static_cast<std::uint32_t>(n->chain.size());  // straight to the source
   for (std::uint32_t i = 0; i < n->chain.size(); ++i) {
-    f.missed.push_back(i);
+    f.missed |= TierMask{1} << i;
     const TierId tier = n->chain[i];
     if (tiers_[tier.v - 1].is_local()) {
       tiers_[tier.v - 1].local->erase(f.full_key);
@@ -183,13 +159,28 @@ Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, No
     effects_.emplace_back(EraseRequest{io_id, tier, {f.full_key}});
     ++f.pending_erases;
   }
-  in_flight_.emplace(f.full_key, fid);
   advance(id, {fid}, now);
   return t;
 }
 
 void EngineImpl::cancel(Ticket ticket) {
-  tickets_.erase(ticket);  // waiters that name it are skipped when answered
+  tickets_.erase(ticket.v);  // waiters that name it are skipped when answered
+}
+
+// A new flight for the full key in `key_buf_`, entered in the in-flight table; it starts after
+// the local tiers that open the chain, which the first request already read (and missed).
+FlightId EngineImpl::new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first) {
+  Flight f;
+  f.node = id;
+  f.full_key = key_buf_;
+  f.user_key = key;
+  f.source = source.materialize();
+  f.waiters.push_back(first);
+  f.next_tier = static_cast<std::uint32_t>(n.leading_local);
+  f.missed = n.leading_local ? (TierMask{1} << n.leading_local) - 1 : 0;
+  const FlightId fid = flights_.insert(std::move(f));
+  in_flight_.emplace(std::string_view(flight(fid).full_key), fid);
+  return fid;
 }
 
 }  // namespace cacheme::core::detail

@@ -26,6 +26,7 @@
 #include "bloom.hpp"
 #include "cacheme/core/engine.hpp"
 #include "hash.hpp"
+#include "slot_map.hpp"
 
 namespace cacheme::core::detail {
 
@@ -36,6 +37,10 @@ struct Tier {
   std::string name;
   std::unique_ptr<local::LocalStore> local;  ///< set for in-process tiers
   RemoteOptions remote;
+  /// Deadlines of this tier's operations, in order: one timeout per tier and a `now` that never
+  /// goes back make them non-decreasing, so a FIFO is enough. Entries of operations that already
+  /// completed stay until they reach the front (lazy deletion).
+  std::deque<std::pair<Instant, IoId>> deadlines;
   bool is_local() const { return local != nullptr; }
 };
 
@@ -55,6 +60,36 @@ struct Waiter {
   bool leader = false;  ///< the request that started the flight (a miss if the value is loaded)
 };
 
+/// The waiters of a flight; the first one inline (most flights have one waiter).
+class Waiters {
+ public:
+  void push_back(const Waiter& w) {
+    if (count_++ == 0)
+      first_ = w;
+    else
+      rest_.push_back(w);
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    if (count_ == 0) return;
+    f(first_);
+    for (const Waiter& w : rest_) f(w);
+  }
+  void clear() {
+    count_ = 0;
+    rest_.clear();
+  }
+
+ private:
+  Waiter first_;
+  std::vector<Waiter> rest_;
+  std::uint32_t count_ = 0;
+};
+
+/// Chain indexes as bits (a chain has at most 64 tiers).
+using TierMask = std::uint64_t;
+inline constexpr std::size_t kMaxChain = 64;
+
 /// Where a flight is (one line per state).
 enum class Stage {
   reading,  ///< walking the chain; a fetch of tier `next_tier` may be pending
@@ -67,10 +102,10 @@ struct Flight {
   std::string full_key;
   std::string user_key;
   AnyValue source;
-  std::vector<Waiter> waiters;
+  Waiters waiters;
   Stage stage = Stage::reading;
   std::uint32_t next_tier = 0;          ///< chain index being read
-  std::vector<std::uint32_t> missed;    ///< chain indexes to write back to, in order
+  TierMask missed = 0;                  ///< chain indexes to write back to
   bool attached = true;                 ///< in the in-flight table (false once invalidated)
   AnyValue value;                       ///< once known
   std::optional<Instant> value_expiry;  ///< the found copy's expiry; copies never outlive it
@@ -88,7 +123,7 @@ struct PendingIo {
   std::uint32_t chain_index = 0;
   std::vector<FlightId> flights;  ///< fetch: one per key, in order; store: the writers; erase: a refresh flight
   Ticket ticket{};                ///< erase of an `invalidate`
-  Instant deadline;
+  TierId tier{};
 };
 
 struct PendingLoad {
@@ -149,26 +184,30 @@ class EngineImpl {
   void start_writeback(const std::vector<FlightId>& flights, Now now);
 
   // helpers
+  FlightId new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first);
   void build_full_key(const NodeState& node, std::string_view key);
   AnyValue read_leading_local(NodeState& node, Now now);
   Ticket new_ticket(std::uint32_t slots);
   bool answer(const Waiter& waiter, Result<AnyValue> value);  // false: the caller cancelled
   void emit_reply(Ticket ticket, TicketState& state);
   IoId new_io(PendingIo io, TierId tier, Now now);
+  std::optional<PendingIo> take_io(IoId id);  // removes a pending operation, if known
+  void drop_stale_deadlines(Tier& tier);
   NodeState* node(NodeId id);
+  Flight& flight(FlightId id) { return flights_.at(id); }
 
   Config config_;
   std::vector<Tier> tiers_;        ///< TierId.v - 1 indexes this
   std::vector<NodeState> nodes_;   ///< NodeId.v - 1 indexes this
-  std::unordered_map<FlightId, Flight> flights_;
-  std::unordered_map<std::string, FlightId, StringHash, std::equal_to<>> in_flight_;
-  std::unordered_map<IoId, PendingIo> ios_;
-  std::unordered_map<LoadId, PendingLoad> loads_;
-  std::unordered_map<Ticket, TicketState> tickets_;
-  std::set<std::pair<Instant, IoId>> deadlines_;
+  SlotMap<Flight> flights_;
+  /// The in-flight table: full key -> its attached flight. Keys view the flight's own
+  /// `full_key` (slots never move), so an entry must leave before its flight does.
+  std::unordered_map<std::string_view, FlightId, StringHash, std::equal_to<>> in_flight_;
+  SlotMap<PendingIo> ios_;
+  SlotMap<PendingLoad> loads_;
+  SlotMap<TicketState> tickets_;
   std::deque<Effect> effects_;
   std::string key_buf_;  ///< the full key being built (reused: no allocation on a local hit)
-  std::uint64_t next_id_ = 1;
 };
 
 }  // namespace cacheme::core::detail
