@@ -21,11 +21,13 @@ class PolicyStore final : public LocalStore {
   PolicyStore(std::uint64_t capacity, std::uint64_t seed, Weigher weigher)
       : policy_(capacity, seed), weigher_(std::move(weigher)) {}
 
+  // The hot path: one hash, one index probe, one node line (key inline), and the TTL check
+  // only when some entry has a TTL at all.
   Hit find(std::string_view key, Instant now) override {
     const std::uint32_t id = policy_.peek(key);
     if (id == kNoNode) return {};
     std::optional<Instant> expiry;
-    if (wheel_.scheduled(id)) {
+    if (wheel_.size() != 0 && wheel_.scheduled(id)) [[unlikely]] {
       expiry = wheel_.expiry(id);
       if (*expiry <= now) {  // expired but not yet swept: it leaves now
         wheel_.cancel(id);
@@ -44,7 +46,7 @@ class PolicyStore final : public LocalStore {
     if (id == kNoNode) return;
     if (expiry) {
       wheel_.schedule(id, *expiry);  // also reschedules a replaced entry
-    } else {
+    } else if (wheel_.size() != 0) {
       wheel_.cancel(id);
     }
   }
@@ -66,6 +68,8 @@ class PolicyStore final : public LocalStore {
   std::size_t capacity() const override { return static_cast<std::size_t>(policy_.capacity()); }
 
  private:
+  static_assert(sizeof(detail::Node<std::string, AnyValue>) == detail::kCacheLine, "a node is one cache line");
+
   Policy<std::string, AnyValue> policy_;
   TimerWheel wheel_;
   Weigher weigher_;

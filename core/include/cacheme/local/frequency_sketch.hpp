@@ -4,7 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <vector>
+
+#include "cacheme/local/hash.hpp"
 
 namespace cacheme::local {
 
@@ -19,7 +22,7 @@ namespace cacheme::local {
 /// only compares small frequencies, and every counter saturates at 15.
 ///
 /// Layout. The table is an array of 64-bit words, 16 counters per word, grouped in blocks of
-/// 8 words (one 64-byte cache line). A key's hash selects one block; its 4 counters sit in 4
+/// 8 words (one 64-byte cache line, so aligned). A key's hash selects one block; its 4 counters sit in 4
 /// different words of that block, so an increment or an estimate touches one cache line.
 ///
 /// Aging. After `sample_size` increments (10 x the cache's capacity) every counter is halved
@@ -38,6 +41,10 @@ class FrequencySketch {
   /// Records one occurrence of `hash`; halves every counter when the sample is full.
   void increment(std::uint64_t hash) noexcept;
 
+  /// Starts loading the cache line of `hash`'s counters (a hint: call it before a lookup whose
+  /// outcome will increment them, so that the two memory accesses overlap).
+  void prefetch(std::uint64_t hash) const noexcept { __builtin_prefetch(&blocks_[hash & block_mask_]); }
+
   /// Increments since the last halving (a halving also halves this count).
   std::size_t sample_count() const noexcept { return size_; }
 
@@ -48,25 +55,67 @@ class FrequencySketch {
   void halve() noexcept;
 
   /// Bytes held by the table.
-  std::size_t memory_bytes() const noexcept { return table_.size() * sizeof(std::uint64_t); }
+  std::size_t memory_bytes() const noexcept { return blocks_.size() * sizeof(Block); }
 
  private:
   static constexpr int kMaxCount = 15;
 
-  /// The word and the 4-bit slot in it of the key's `i`th counter (i in 0..3), from the
-  /// key's block and its counter hash (see `counter_hash`).
+  static constexpr std::size_t kWordsPerBlock = 8;
+
+  /// One cache line of counters: 8 words of 16 counters.
+  struct alignas(64) Block {
+    std::uint64_t words[kWordsPerBlock];
+  };
+
+  /// The word (in its block) and the 4-bit slot in it of the key's `i`th counter (i in 0..3),
+  /// from its counter hash (see `counter_hash`).
   struct Slot {
     std::size_t word;
     int shift;
   };
-  Slot slot(std::size_t block, std::uint64_t counter_hash, int i) const noexcept;
-  std::size_t block(std::uint64_t hash) const noexcept;
+  static Slot slot(std::uint64_t counter_hash, int i) noexcept;
   static std::uint64_t counter_hash(std::uint64_t hash) noexcept;
 
-  std::vector<std::uint64_t> table_;
+  std::vector<Block> blocks_;
   std::uint64_t block_mask_ = 0;
   std::size_t sample_size_ = 0;
   std::size_t size_ = 0;
 };
+
+// The block comes from the hash's low bits; the counters from a second, independent mix so
+// that keys sharing a block rarely share counters.
+inline std::uint64_t FrequencySketch::counter_hash(std::uint64_t hash) noexcept { return mix64(hash + 0x9e3779b97f4a7c15ULL); }
+
+inline FrequencySketch::Slot FrequencySketch::slot(std::uint64_t counter_hash, int i) noexcept {
+  const auto byte = static_cast<unsigned>(counter_hash >> (i * 8));
+  const std::size_t word = (byte & 1U) + (static_cast<std::size_t>(i) << 1);
+  return {word, static_cast<int>((byte >> 1) & 15U) << 2};
+}
+
+inline int FrequencySketch::frequency(std::uint64_t hash) const noexcept {
+  const Block& b = blocks_[hash & block_mask_];
+  const std::uint64_t c = counter_hash(hash);
+  int result = kMaxCount;
+  for (int i = 0; i < 4; ++i) {
+    const Slot s = slot(c, i);
+    result = std::min(result, static_cast<int>((b.words[s.word] >> s.shift) & 15U));
+  }
+  return result;
+}
+
+inline void FrequencySketch::increment(std::uint64_t hash) noexcept {
+  Block& b = blocks_[hash & block_mask_];
+  const std::uint64_t c = counter_hash(hash);
+  bool added = false;
+  for (int i = 0; i < 4; ++i) {
+    const Slot s = slot(c, i);
+    std::uint64_t& word = b.words[s.word];
+    if (((word >> s.shift) & 15U) != kMaxCount) {
+      word += std::uint64_t{1} << s.shift;
+      added = true;
+    }
+  }
+  if (added && ++size_ >= sample_size_) halve();
+}
 
 }  // namespace cacheme::local

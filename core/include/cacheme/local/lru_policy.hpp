@@ -42,7 +42,7 @@ class LruPolicy {
   /// its weight alone exceeds the capacity (it is then not cached, and an old value is removed).
   template <class OnEvict>
   std::uint32_t insert(View key, Value value, std::uint32_t weight, OnEvict&& on_evict) {
-    const std::uint64_t h = table_.hash(key);
+    const std::uint32_t h = table_.hash(key);
     std::uint32_t id = table_.find(key, h);
     if (id != kNoNode) {
       auto& n = table_[id];
@@ -71,7 +71,7 @@ class LruPolicy {
   }
 
   /// The key of the live node `id`.
-  const Key& key(std::uint32_t id) const noexcept { return table_[id].key; }
+  View key(std::uint32_t id) const noexcept { return KeyTraits<Key>::view(table_[id].key); }
   /// The value of the live node `id` (the reference is valid until the next insert).
   Value& value(std::uint32_t id) noexcept { return table_[id].value; }
 

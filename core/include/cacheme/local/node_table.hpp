@@ -8,6 +8,8 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -32,20 +34,30 @@ enum class Queue : std::uint8_t {
   lru,        ///< the single queue of exact LRU
 };
 
-/// One cached entry and its links. 24 bytes beyond key and value.
+/// Cache-line alignment of a string-keyed node (`Node<std::string, AnyValue>` is 64 bytes).
+inline constexpr std::size_t kCacheLine = 64;
+
+/// One cached entry and its links. With string keys and a shared value it is exactly one
+/// cache line: value 16, key 31 (30 inline bytes), queue 1, hash, links and weight 16; a hit
+/// reads that one line (plus its neighbours' when it moves in its queue).
 template <class Key, class Value>
-struct Node {
-  Key key{};
+struct alignas(std::is_same_v<Key, std::string> ? kCacheLine : alignof(std::uint64_t)) Node {
   [[no_unique_address]] Value value{};
-  std::uint64_t hash = 0;            ///< the seeded hash of `key`
-  std::uint32_t prev = kNoNode;      ///< towards the queue's LRU end
+  typename KeyTraits<Key>::Stored key{};
+  Queue queue = Queue::none;
+  std::uint32_t hash = 0;            ///< the low 32 bits of the key's seeded hash
+  std::uint32_t prev = kNoNode;      ///< towards the queue's LRU end; the free list's link
   std::uint32_t next = kNoNode;      ///< towards the queue's MRU end
   std::uint32_t weight = 1;          ///< what the entry counts against the capacity
-  Queue queue = Queue::none;
 };
 
 /// A slab of nodes addressed by 32-bit ids, with an open-addressing (linear probing) index
 /// from key to id. Ids are stable while a node lives and reused after it is removed.
+///
+/// Index. Each slot is 64 bits: the key's 32-bit hash above its node id. A probe compares
+/// hashes in the slot array and reads a node only on a hash match, so a miss never leaves the
+/// index (one or two cache lines), and a hit reads exactly one node. The index keeps at most
+/// 80% of its slots full; deletion shifts entries back (no tombstones), so probes stay short.
 template <class Key, class Value>
 class NodeTable {
  public:
@@ -56,35 +68,39 @@ class NodeTable {
   /// A table expecting about `expected` live nodes (it grows beyond), hashing with `seed`.
   NodeTable(std::size_t expected, std::uint64_t seed) : seed_(seed) {
     nodes_.reserve(expected + 1);
-    resize_index(std::bit_ceil(std::max<std::size_t>(16, 2 * expected)));
+    resize_index(std::bit_ceil(std::max<std::size_t>(16, expected + expected / 4 + 1)));
   }
 
-  /// The seeded hash of `key`.
-  std::uint64_t hash(View key) const noexcept { return Traits::hash(key, seed_); }
+  /// The 32-bit seeded hash of `key` that nodes, the index and the sketch use.
+  std::uint32_t hash(View key) const noexcept { return static_cast<std::uint32_t>(Traits::hash(key, seed_)); }
 
   /// The id of `key`, whose hash is `h`, or `kNoNode`.
-  std::uint32_t find(View key, std::uint64_t h) const noexcept {
-    for (std::size_t i = home(h);; i = (i + 1) & mask_) {
-      const std::uint32_t id = slots_[i];
-      if (id == kNoNode) return kNoNode;
-      const NodeType& n = nodes_[id];
-      if (n.hash == h && Traits::equal(n.key, key)) return id;
+  std::uint32_t find(View key, std::uint32_t h) const noexcept {
+    const std::uint64_t tag = std::uint64_t{h} << 32;
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const std::uint64_t slot = slots_[i];
+      if ((slot & kTagMask) == tag) {
+        const auto id = static_cast<std::uint32_t>(slot);
+        if (id == kNoNode) return kNoNode;  // an empty slot (whose tag may equal h: re-check)
+        if (Traits::equal(nodes_[id].key, key)) return id;
+      } else if (slot == kEmpty) {
+        return kNoNode;
+      }
     }
   }
 
   /// Adds `key` (absent, hash `h`) and returns its id; the node is in no queue yet.
-  std::uint32_t add(View key, std::uint64_t h, Value value, std::uint32_t weight) {
-    if (2 * (size_ + 1) > slots_.size()) resize_index(2 * slots_.size());
-    std::uint32_t id;
-    if (!free_.empty()) {
-      id = free_.back();
-      free_.pop_back();
+  std::uint32_t add(View key, std::uint32_t h, Value value, std::uint32_t weight) {
+    if (5 * (size_ + 1) > 4 * slots_.size()) resize_index(2 * slots_.size());
+    std::uint32_t id = free_head_;
+    if (id != kNoNode) {
+      free_head_ = nodes_[id].prev;
     } else {
       id = static_cast<std::uint32_t>(nodes_.size());
       nodes_.emplace_back();
     }
     NodeType& n = nodes_[id];
-    n.key = Traits::make(key);
+    Traits::assign(n.key, key);
     n.value = std::move(value);
     n.hash = h;
     n.weight = weight;
@@ -98,8 +114,10 @@ class NodeTable {
     erase_slot(id);
     NodeType& n = nodes_[id];
     n.value = Value{};  // release the value now, not when the slot is reused
+    Traits::clear(n.key);
     n.queue = Queue::none;
-    free_.push_back(id);
+    n.prev = free_head_;
+    free_head_ = id;
     --size_;
   }
 
@@ -111,37 +129,41 @@ class NodeTable {
   /// Live nodes.
   std::size_t size() const noexcept { return size_; }
 
-  /// Bytes held by the slab, the free list and the index (keys' own heap memory excluded).
+  /// Bytes held by the slab and the index (long keys' own heap memory excluded).
   std::size_t memory_bytes() const noexcept {
-    return nodes_.capacity() * sizeof(NodeType) + free_.capacity() * sizeof(std::uint32_t) +
-           slots_.capacity() * sizeof(std::uint32_t);
+    return nodes_.capacity() * sizeof(NodeType) + slots_.capacity() * sizeof(std::uint64_t);
   }
 
  private:
-  std::size_t home(std::uint64_t h) const noexcept { return static_cast<std::size_t>(h >> 32) & mask_; }
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  static constexpr std::uint64_t kTagMask = ~std::uint64_t{0} << 32;
+
+  static std::uint64_t slot_of(std::uint32_t h, std::uint32_t id) noexcept { return (std::uint64_t{h} << 32) | id; }
 
   void insert_slot(std::uint32_t id) noexcept {
-    std::size_t i = home(nodes_[id].hash);
-    while (slots_[i] != kNoNode) i = (i + 1) & mask_;
-    slots_[i] = id;
+    const std::uint32_t h = nodes_[id].hash;
+    std::size_t i = h & mask_;
+    while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+    slots_[i] = slot_of(h, id);
   }
 
   // Backward-shift deletion: no tombstones, so probe lengths stay short forever.
   void erase_slot(std::uint32_t id) noexcept {
-    std::size_t i = home(nodes_[id].hash);
-    while (slots_[i] != id) i = (i + 1) & mask_;
-    for (std::size_t j = (i + 1) & mask_; slots_[j] != kNoNode; j = (j + 1) & mask_) {
-      const std::size_t h = home(nodes_[slots_[j]].hash);
-      if (((j - h) & mask_) >= ((j - i) & mask_)) {
+    const std::uint64_t target = slot_of(nodes_[id].hash, id);
+    std::size_t i = nodes_[id].hash & mask_;
+    while (slots_[i] != target) i = (i + 1) & mask_;
+    for (std::size_t j = (i + 1) & mask_; slots_[j] != kEmpty; j = (j + 1) & mask_) {
+      const std::size_t home = static_cast<std::size_t>(slots_[j] >> 32) & mask_;
+      if (((j - home) & mask_) >= ((j - i) & mask_)) {
         slots_[i] = slots_[j];
         i = j;
       }
     }
-    slots_[i] = kNoNode;
+    slots_[i] = kEmpty;
   }
 
   void resize_index(std::size_t slots) {
-    slots_.assign(slots, kNoNode);
+    slots_.assign(slots, kEmpty);
     mask_ = slots - 1;
     for (std::uint32_t id = 0; id < nodes_.size(); ++id) {
       if (nodes_[id].queue != Queue::none) insert_slot(id);
@@ -149,10 +171,10 @@ class NodeTable {
   }
 
   std::vector<NodeType> nodes_;
-  std::vector<std::uint32_t> free_;
-  std::vector<std::uint32_t> slots_;
+  std::vector<std::uint64_t> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
+  std::uint32_t free_head_ = kNoNode;  // freed nodes, chained through `prev`
   std::uint64_t seed_;
 };
 

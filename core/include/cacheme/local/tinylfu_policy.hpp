@@ -53,7 +53,11 @@ class TinyLfuPolicy {
   }
 
   /// The id of `key` without recording an access, or `kNoNode`.
-  std::uint32_t peek(View key) const noexcept { return table_.find(key, table_.hash(key)); }
+  std::uint32_t peek(View key) const noexcept {
+    const std::uint32_t h = table_.hash(key);
+    sketch_.prefetch(h);  // a hit increments these counters: overlap their load with the probe
+    return table_.find(key, h);
+  }
 
   /// Records an access to the live node `id` (a hit): counts it and moves it up its queues.
   void touch(std::uint32_t id) {
@@ -89,7 +93,7 @@ class TinyLfuPolicy {
   /// at once (its weight alone exceeds the capacity).
   template <class OnEvict>
   std::uint32_t insert(View key, Value value, std::uint32_t weight, OnEvict&& on_evict) {
-    const std::uint64_t h = table_.hash(key);
+    const std::uint32_t h = table_.hash(key);
     std::uint32_t id = table_.find(key, h);
     if (id != kNoNode) {
       auto& n = table_[id];
@@ -119,7 +123,7 @@ class TinyLfuPolicy {
   }
 
   /// The key of the live node `id`.
-  const Key& key(std::uint32_t id) const noexcept { return table_[id].key; }
+  View key(std::uint32_t id) const noexcept { return KeyTraits<Key>::view(table_[id].key); }
   /// The value of the live node `id` (the reference is valid until the next insert).
   Value& value(std::uint32_t id) noexcept { return table_[id].value; }
 
