@@ -189,7 +189,7 @@ class TinyLfuPolicy {
       if (victim == kNoNode) victim = window_.head();
       std::uint32_t loser = victim;
       if (candidate != kNoNode && candidate != victim && admit(candidate, victim) == false) loser = candidate;
-      if (loser == candidate) candidate = table_[candidate].next;  // later candidates follow it
+      if (loser == candidate) candidate = table_.link(candidate).next;  // later candidates follow it
       on_evict(loser);
       remove(loser);
     }
