@@ -236,7 +236,38 @@ void Connection::ev_del_read(void* self) noexcept {
   c->set_interest(Interest(unsigned(c->interest_) & ~unsigned(Interest::read)));
 }
 
-void Connection::ev_add_write(void* self) noexcept { self_of(self)->set_interest(self_of(self)->interest_ | Interest::write); }
+// hiredis asks for writability whenever a command is buffered. While up, we rather flush at the
+// end of the pump: one write for the whole batch, no epoll change, no extra loop iteration.
+void Connection::ev_add_write(void* self) noexcept {
+  auto* c = self_of(self);
+  if (c->state_ == State::up && !c->flushing_ && c->in_hiredis_ == 0) {
+    if (!c->write_pending_) {
+      c->write_pending_ = true;
+      c->listener_.want_flush(*c);
+    }
+    return;
+  }
+  c->set_interest(c->interest_ | Interest::write);
+}
+
+bool Connection::flush() {
+  if (!write_pending_ || !ac_) {
+    write_pending_ = false;
+    return true;
+  }
+  if (in_hiredis_ > 0) return false;
+  write_pending_ = false;
+  flushing_ = true;
+  ++in_hiredis_;
+  redisAsyncHandleWrite(ac_);  // a failed write disconnects: callbacks get nullptr, ac_ clears
+  --in_hiredis_;
+  flushing_ = false;
+  if (drop_requested_ && ac_) {
+    drop_requested_ = false;
+    free_context();
+  }
+  return true;
+}
 
 void Connection::ev_del_write(void* self) noexcept {
   auto* c = self_of(self);

@@ -29,6 +29,8 @@ class ConnectionListener {
   virtual void on_up(class Connection& c) = 0;
   virtual void on_down(class Connection& c, std::string_view why) = 0;
   virtual void after_io() = 0;
+  /// The connection has commands buffered: call `flush` on it soon (at the end of the pump).
+  virtual void want_flush(class Connection& c) = 0;
 
  protected:
   ~ConnectionListener() = default;
@@ -64,6 +66,10 @@ class Connection {
   /// Pipelines one command (binary-safe arguments, `args[0]` is its name). Returns false,
   /// without calling `fn`, when there is no usable context.
   bool send(std::span<const std::string_view> args, ReplyFn fn);
+
+  /// Writes the buffered commands now. False when it cannot yet (inside hiredis): try again
+  /// later. When the socket takes only part, the rest waits for writability as usual.
+  bool flush();
 
  private:
   enum class State {
@@ -106,6 +112,8 @@ class Connection {
   std::size_t handshake_left_ = 0;
   bool tcp_connected_ = false;
   bool drop_requested_ = false;  // free the context once hiredis has returned
+  bool write_pending_ = false;   // commands buffered, a flush is requested
+  bool flushing_ = false;        // inside flush(): hiredis asking for writability means it is full
   int in_hiredis_ = 0;           // depth of our calls into redisAsyncHandleRead/Write
   std::string last_error_;
   std::chrono::milliseconds backoff_;

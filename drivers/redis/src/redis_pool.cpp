@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "cacheme/errc.hpp"
 
@@ -34,6 +35,15 @@ Connection* Pool::pick() {
   }
   if (best) next_ = (best_index + 1) % n;
   return best;
+}
+
+void Pool::flush() {
+  if (dirty_.empty()) return;
+  std::vector<Connection*> later;
+  auto dirty = std::exchange(dirty_, {});
+  for (Connection* c : dirty)
+    if (!c->flush()) later.push_back(c);  // inside hiredis now: its own after_io flushes it
+  dirty_.insert(dirty_.end(), later.begin(), later.end());
 }
 
 void Pool::close() {

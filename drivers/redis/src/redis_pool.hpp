@@ -18,6 +18,8 @@ class PoolListener {
   virtual void on_first_connect(std::error_code ec) = 0;
   /// hiredis has returned: completions may be delivered.
   virtual void after_io() = 0;
+  /// Commands are buffered: make sure `Pool::flush` runs soon, even if nobody else calls it.
+  virtual void flush_soon() = 0;
 
  protected:
   ~PoolListener() = default;
@@ -42,15 +44,23 @@ class Pool final : private ConnectionListener {
 
   std::size_t size() const noexcept { return conns_.size(); }
 
+  /// Writes the commands of every connection that buffered some.
+  void flush();
+
  private:
   void on_up(Connection& c) override;
   void on_down(Connection& c, std::string_view why) override;
   void after_io() override { listener_.after_io(); }
+  void want_flush(Connection& c) override {
+    dirty_.push_back(&c);
+    if (dirty_.size() == 1) listener_.flush_soon();
+  }
 
   Reactor& reactor_;
   const RedisUrl url_;  // connections keep a reference to it
   PoolListener& listener_;
   std::vector<std::unique_ptr<Connection>> conns_;
+  std::vector<Connection*> dirty_;  // connections with buffered commands
   std::size_t next_ = 0;  // where the next pick starts scanning
   bool first_done_ = false;
   bool closed_ = false;

@@ -187,6 +187,27 @@ void RedisStorage::deliver() {
   }
 }
 
+void RedisStorage::after_io() { deliver(); }
+
+void RedisStorage::flush() {
+  pool_.flush();
+  deliver_later();  // a write that failed completed its commands with nullptr replies
+}
+
+// Commands are written once per loop iteration: a posted task runs after the events already
+// ready in this iteration, so every command their completions caused goes out in one write per
+// connection, with no change of epoll interest.
+void RedisStorage::flush_soon() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  reactor_.post([alive = std::weak_ptr<RedisStorage*>(alive_)] {
+    const auto p = alive.lock();
+    if (!p || !*p) return;
+    (*p)->flush_posted_ = false;
+    (*p)->flush();
+  });
+}
+
 void RedisStorage::deliver_later() {
   if (done_.empty() || deliver_posted_) return;
   deliver_posted_ = true;

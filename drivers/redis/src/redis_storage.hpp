@@ -22,6 +22,7 @@ class RedisStorage final : public Storage, private PoolListener {
   void start(core::FetchRequest req) override;
   void start(core::StoreRequest req) override;
   void start(core::EraseRequest req) override;
+  void flush();
   void flush_prefix(core::IoId id, std::string prefix) override;
   std::map<std::string, std::uint64_t> command_counts() const override;
   void close() override;
@@ -37,7 +38,8 @@ class RedisStorage final : public Storage, private PoolListener {
   RedisStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink);
 
   void on_first_connect(std::error_code ec) override;
-  void after_io() override { deliver(); }
+  void after_io() override;
+  void flush_soon() override;
 
   void fetched(core::IoId id, core::FetchResult r);
   void written(core::IoId id, core::IoStatus s);
@@ -50,6 +52,7 @@ class RedisStorage final : public Storage, private PoolListener {
   CommandCounts counts_;
   std::vector<Done> done_;
   bool deliver_posted_ = false;
+  bool flush_posted_ = false;
   bool silent_ = false;  // being destroyed: drop completions
   std::unique_ptr<RedisStorage> self_;  // owns itself until `done` takes it
   ConnectDone connect_done_;
