@@ -18,9 +18,9 @@ TEST_CASE("no adjustment before a sample is complete", "[climber]") {
   CHECK(climber.adjustment() == 0);
 }
 
-TEST_CASE("the first step shrinks the window by 6.25% of the capacity", "[climber]") {
+TEST_CASE("the first step shrinks the window by 3% of the capacity", "[climber]") {
   HillClimber climber(1600, 100);
-  CHECK(sample(climber, 30) == -100);
+  CHECK(sample(climber, 30) == -48);
 }
 
 TEST_CASE("keeps its direction while the hit ratio improves, turns when it falls", "[climber]") {

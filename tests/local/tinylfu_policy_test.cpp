@@ -111,7 +111,7 @@ TEST_CASE("the hill climber shrinks the window on a frequency-biased trace", "[t
   // lets the one-hit wonders flush the hot keys, the filtered main space keeps them.
   cacheme::local::Xoshiro256 random(3);
   std::uint64_t fresh = std::uint64_t{1} << 40;
-  for (int i = 0; i < 250'000; ++i) {
+  for (int i = 0; i < 600'000; ++i) {
     const std::uint64_t x = random.next();
     access(policy, (x & 1) != 0 ? 1'000'000 + (x >> 1) % 900 : fresh++);
   }

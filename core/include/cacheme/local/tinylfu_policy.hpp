@@ -31,11 +31,13 @@ namespace cacheme::local {
 /// Hash flooding. An attacker who makes keys collide in the sketch can give a victim a high
 /// estimate so that nothing displaces it. As in Caffeine, a warm candidate (estimate >= 6) that
 /// loses is still admitted at random; the coin comes from the seeded generator, so runs repeat.
-/// Caffeine admits with probability 1/128; we use 1/1024, because on a looping scan (LIRS's
-/// LOOP) every candidate is warm and ties, and 1/128 cost 4 points of hit ratio there.
+/// Caffeine admits with probability 1/128; we use 1/4096, because on a looping scan (LIRS's
+/// LOOP) every candidate is warm and ties, and 1/128 cost 4 points of hit ratio there (1/1024
+/// still 0.2). An attacker must still win 4096 coin flips on average per displaced entry.
 ///
-/// Memory beyond key and value: a 24-byte node, 8 bytes of index and 8 of sketch per entry
-/// (both rounded up to powers of two).
+/// Memory beyond key and value: the node (64 bytes with a string key and a shared value, the
+/// key's inline bytes and the value included), 8 bytes of queue links, 8 of index and 8 of
+/// sketch per entry (index and sketch rounded up to powers of two).
 template <class Key, class Value = NoValue>
 class TinyLfuPolicy {
  public:
@@ -148,7 +150,7 @@ class TinyLfuPolicy {
   static constexpr double kMainPercent = 0.99;
   static constexpr double kProtectedPercent = 0.80;
   static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
-  static constexpr std::uint64_t kJitterMask = 1023;  // admit a losing warm candidate 1 in 1024
+  static constexpr std::uint64_t kJitterMask = 4095;  // admit a losing warm candidate 1 in 4096
 
   detail::LinkedQueue& queue_of(detail::Queue q) noexcept {
     return q == detail::Queue::window ? window_ : q == detail::Queue::probation ? probation_ : protected_;
