@@ -10,7 +10,7 @@ namespace cacheme::core {
 namespace detail {
 
 EngineImpl::EngineImpl(Config config)
-    : config_(std::move(config)), in_flight_(16, StringHash{config_.seed}) {
+    : config_(std::move(config)), in_flight_(this, &EngineImpl::key_of) {
   key_buf_.reserve(128);
 }
 
@@ -40,6 +40,10 @@ Result<NodeId> EngineImpl::add_node(NodeConfig config) {
   n.config = std::move(config);
   nodes_.push_back(std::move(n));
   return NodeId{nodes_.size()};
+}
+
+std::string_view EngineImpl::key_of(const void* self, std::uint64_t flight) {
+  return static_cast<const EngineImpl*>(self)->flights_.find(flight)->full_key;
 }
 
 NodeState* EngineImpl::node(NodeId id) {

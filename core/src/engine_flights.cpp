@@ -154,18 +154,18 @@ void EngineImpl::fail_flight(FlightId id, std::error_code error) {
   Flight& f = flight(id);
   f.waiters.for_each([&](const Waiter& w) { answer(w, fail(error)); });
   f.waiters.clear();
-  if (f.attached) in_flight_.erase(std::string_view(f.full_key));
+  if (f.attached) in_flight_.erase(f.key_hash, id);
   flights_.erase(id);  // nothing cached (rule 5); pending erases of a refresh are then ignored
 }
 
 void EngineImpl::detach(std::string_view full_key) {
-  auto it = in_flight_.find(full_key);
-  if (it == in_flight_.end()) return;
-  const FlightId fid = it->second;
+  const std::uint64_t h = hash_key(full_key);
+  const FlightId fid = in_flight_.find(full_key, h);
+  if (!fid) return;
   Flight& f = flight(fid);
   f.attached = false;
   f.writeback_deferred = false;  // a refresh waiting for its erases now writes nothing
-  in_flight_.erase(it);
+  in_flight_.erase(h, fid);
   maybe_finish(fid);
 }
 
@@ -174,7 +174,7 @@ void EngineImpl::maybe_finish(FlightId id) {
   Flight* f = flights_.find(id);
   if (!f) return;
   if (f->stage != Stage::writing || f->pending_writes > 0 || f->pending_erases > 0 || f->writeback_deferred) return;
-  if (f->attached) in_flight_.erase(std::string_view(f->full_key));
+  if (f->attached) in_flight_.erase(f->key_hash, id);
   flights_.erase(id);
 }
 

@@ -46,8 +46,9 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
     ++n->stats.hits;
     return {Ticket{}, std::move(v), {}};
   }
-  if (auto it = in_flight_.find(std::string_view(key_buf_)); it != in_flight_.end()) {
-    Flight& f = flight(it->second);
+  const std::uint64_t h = hash_key(key_buf_);
+  if (const FlightId in = in_flight_.find(key_buf_, h)) {
+    Flight& f = flight(in);
     ++n->stats.coalesced;
     if (f.stage == Stage::writing) {  // the flight already holds the value (rule 3)
       ++n->stats.hits;
@@ -58,7 +59,7 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
     return {t, nullptr, {}};
   }
   const Ticket t = new_ticket(1);
-  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true});
+  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, h);
   advance(id, {fid}, now);
   return {t, nullptr, {}};
 }
@@ -82,8 +83,9 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
       --ts.remaining;
       continue;
     }
-    if (auto it = in_flight_.find(std::string_view(key_buf_)); it != in_flight_.end()) {
-      Flight& f = flight(it->second);
+    const std::uint64_t h = hash_key(key_buf_);
+    if (const FlightId in = in_flight_.find(key_buf_, h)) {
+      Flight& f = flight(in);
       ++n->stats.coalesced;  // also a duplicate within this very call (rule 4)
       if (f.stage == Stage::writing) {
         ++n->stats.hits;
@@ -94,7 +96,7 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
       }
       continue;
     }
-    started.push_back(new_flight(*n, id, keys[i], i < sources.size() ? sources[i] : SourceRef{}, {t, i, true}));
+    started.push_back(new_flight(*n, id, keys[i], i < sources.size() ? sources[i] : SourceRef{}, {t, i, true}, h));
   }
   if (ts.remaining == 0) {
     emit_reply(t, ts);
@@ -142,7 +144,7 @@ Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, No
   }
   build_full_key(*n, key);
   detach(key_buf_);
-  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true});
+  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, hash_key(key_buf_));
   Flight& f = flight(fid);
   f.next_tier = static_cast<std::uint32_t>(n->chain.size());  // straight to the source
   for (std::uint32_t i = 0; i < n->chain.size(); ++i) {
@@ -169,17 +171,19 @@ void EngineImpl::cancel(Ticket ticket) {
 
 // A new flight for the full key in `key_buf_`, entered in the in-flight table; it starts after
 // the local tiers that open the chain, which the first request already read (and missed).
-FlightId EngineImpl::new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first) {
+FlightId EngineImpl::new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first,
+                               std::uint64_t key_hash) {
   Flight f;
   f.node = id;
   f.full_key = key_buf_;
+  f.key_hash = key_hash;
   f.user_key = key;
   f.source = source.materialize();
   f.waiters.push_back(first);
   f.next_tier = static_cast<std::uint32_t>(n.leading_local);
   f.missed = n.leading_local ? (TierMask{1} << n.leading_local) - 1 : 0;
   const FlightId fid = flights_.insert(std::move(f));
-  in_flight_.emplace(std::string_view(flight(fid).full_key), fid);
+  in_flight_.insert(key_hash, fid);
   return fid;
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bloom.hpp"
+#include "flight_index.hpp"
 #include "cacheme/core/engine.hpp"
 #include "hash.hpp"
 #include "slot_map.hpp"
@@ -100,6 +101,7 @@ enum class Stage {
 struct Flight {
   NodeId node;
   std::string full_key;
+  std::uint64_t key_hash = 0;  ///< of full_key, seeded: its place in the in-flight table
   std::string user_key;
   AnyValue source;
   Waiters waiters;
@@ -147,12 +149,6 @@ struct Resolution {
   bool from_load = false;
 };
 
-struct StringHash {
-  using is_transparent = void;
-  std::uint64_t seed = 0;
-  std::size_t operator()(std::string_view s) const { return hash_bytes(s, seed); }
-};
-
 class EngineImpl {
  public:
   explicit EngineImpl(Config config);
@@ -184,8 +180,11 @@ class EngineImpl {
   void start_writeback(const std::vector<FlightId>& flights, Now now);
 
   // helpers
-  FlightId new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first);
+  FlightId new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first,
+                      std::uint64_t key_hash);
   void build_full_key(const NodeState& node, std::string_view key);
+  std::uint64_t hash_key(std::string_view full_key) const { return hash_bytes(full_key, config_.seed); }
+  static std::string_view key_of(const void* self, std::uint64_t flight);
   AnyValue read_leading_local(NodeState& node, Now now);
   Ticket new_ticket(std::uint32_t slots);
   bool answer(const Waiter& waiter, Result<AnyValue> value);  // false: the caller cancelled
@@ -200,9 +199,9 @@ class EngineImpl {
   std::vector<Tier> tiers_;        ///< TierId.v - 1 indexes this
   std::vector<NodeState> nodes_;   ///< NodeId.v - 1 indexes this
   SlotMap<Flight> flights_;
-  /// The in-flight table: full key -> its attached flight. Keys view the flight's own
-  /// `full_key` (slots never move), so an entry must leave before its flight does.
-  std::unordered_map<std::string_view, FlightId, StringHash, std::equal_to<>> in_flight_;
+  /// The in-flight table: full key -> its attached flight (keys are read from the flights, so
+  /// an entry must leave before its flight does).
+  FlightIndex in_flight_;
   SlotMap<PendingIo> ios_;
   SlotMap<PendingLoad> loads_;
   SlotMap<TicketState> tickets_;
