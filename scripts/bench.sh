@@ -8,5 +8,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 # Release: no -Werror (g++ 12 has false -Wrestrict positives at -O3, GCC PR 105651).
 BUILD_TYPE=Release "$root/scripts/build.sh" "$root/build-release" -DCACHEME_TESTS=OFF -DCACHEME_BENCHMARKS=OFF \
-  -DCACHEME_WERROR=OFF
+  -DCACHEME_EXAMPLES=OFF -DCACHEME_WERROR=OFF
 exec "$root/build-release/cli/cacheme-bench" replay "$@"

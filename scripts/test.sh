@@ -31,14 +31,14 @@ ctest --test-dir "$root/build" --output-on-failure -j 2 -LE fuzz
 if [[ -z ${SKIP_SANITIZE:-} ]]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: unit and sim"
   BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" -DCACHEME_SANITIZE=address,undefined \
-    -DCACHEME_CLI=OFF -DCACHEME_BENCHMARKS=OFF
+    -DCACHEME_CLI=OFF -DCACHEME_BENCHMARKS=OFF -DCACHEME_EXAMPLES=OFF
   ctest --test-dir "$root/build-asan" --output-on-failure -j 2 -L 'unit|sim'
 fi
 
 if [[ -z ${SKIP_FUZZ:-} ]]; then
   echo "== fuzz (clang, libFuzzer), bounded time"
   CXX=clang++ "$root/scripts/build.sh" "$root/build-fuzz" -DCACHEME_FUZZ=ON -DCACHEME_TESTS=OFF \
-    -DCACHEME_CLI=OFF -DCACHEME_BENCHMARKS=OFF
+    -DCACHEME_CLI=OFF -DCACHEME_BENCHMARKS=OFF -DCACHEME_EXAMPLES=OFF
   ctest --test-dir "$root/build-fuzz" --output-on-failure -j 2 -L fuzz
 fi
 echo "== all tests passed"
