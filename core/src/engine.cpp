@@ -68,7 +68,6 @@ bool EngineImpl::answer(const Waiter& w, Result<AnyValue> value) {
   t->values[w.slot] = std::move(value);
   if (--t->remaining == 0) {
     emit_reply(w.ticket, *t);
-    tickets_.erase(w.ticket.v);
   }
   return true;
 }
@@ -163,6 +162,9 @@ std::optional<Effect> Engine::poll_effect() {
   if (impl_->effects_.empty()) return std::nullopt;
   Effect e = std::move(impl_->effects_.front());
   impl_->effects_.pop_front();
+  // A ticket's slot is freed only now that its reply leaves: until then a caller waiting on it
+  // cannot see the slot taken by a newer ticket (see slot_of).
+  if (const auto* reply = std::get_if<Reply>(&e)) impl_->tickets_.erase(reply->ticket.v);
   return e;
 }
 

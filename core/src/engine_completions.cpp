@@ -87,7 +87,6 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
   if (status != IoStatus::ok) t->error = make_error_code(errc::storage_error);
   if (--t->remaining == 0) {
     emit_reply(io.ticket, *t);
-    tickets_.erase(io.ticket.v);
   }
   return {};
 }

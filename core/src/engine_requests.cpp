@@ -100,7 +100,6 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
   }
   if (ts.remaining == 0) {
     emit_reply(t, ts);
-    tickets_.erase(t.v);
   } else if (!started.empty()) {
     advance(id, std::move(started), now);
   }
@@ -130,7 +129,6 @@ Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
   }
   if (ts.remaining == 0) {
     emit_reply(t, ts);
-    tickets_.erase(t.v);
   }
   return t;
 }

@@ -134,6 +134,7 @@ struct PendingLoad {
   Instant started;
 };
 
+/// A ticket until its reply has been polled (`remaining` 0: the reply is queued).
 struct TicketState {
   std::vector<Result<AnyValue>> values;
   std::uint32_t remaining = 0;

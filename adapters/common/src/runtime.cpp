@@ -61,7 +61,9 @@ void Runtime::register_storage(std::string name, StorageSpec spec, std::function
 }
 
 void Runtime::await_reply(core::Ticket ticket, std::function<void(core::Reply)> on_reply) {
-  waiting_.emplace(ticket, std::move(on_reply));
+  const std::uint32_t slot = core::slot_of(ticket);
+  if (slot >= waiting_.size()) waiting_.resize(std::max<std::size_t>(slot + 1, waiting_.size() * 2));
+  waiting_[slot] = {ticket, std::move(on_reply)};
   pump();
 }
 
@@ -101,10 +103,10 @@ void Runtime::pump() {
     pump_again_ = false;
     while (auto effect = cache_.engine().poll_effect()) {
       if (auto* reply = std::get_if<core::Reply>(&*effect)) {
-        auto it = waiting_.find(reply->ticket);
-        if (it == waiting_.end()) continue;
-        auto deliver = std::move(it->second);
-        waiting_.erase(it);
+        const std::uint32_t slot = core::slot_of(reply->ticket);
+        if (slot >= waiting_.size() || waiting_[slot].ticket != reply->ticket) continue;
+        auto deliver = std::move(waiting_[slot].on_reply);
+        waiting_[slot] = {};
         deliver(std::move(*reply));
       } else if (auto* load = std::get_if<core::LoadRequest>(&*effect)) {
         start_load(std::move(*load));

@@ -15,6 +15,10 @@ struct Id {
 };
 
 using Ticket = Id<struct TicketTag>;  ///< one caller request (get, get_all, invalidate, refresh)
+
+/// The slot of a ticket: a small number, reused only after the ticket's `Reply` has been polled
+/// (or the ticket cancelled), so a caller may keep its waiters in an array indexed by it.
+inline std::uint32_t slot_of(Id<struct TicketTag> ticket) { return static_cast<std::uint32_t>(ticket.v); }
 using IoId = Id<struct IoTag>;        ///< one storage operation (fetch, store, erase)
 using LoadId = Id<struct LoadTag>;    ///< one call of a node's loader (one key, or a batch)
 using TierId = Id<struct TierTag>;    ///< one registered storage

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "cacheme/drivers/reactor.hpp"
 #include "cacheme/drivers/storage.hpp"
@@ -78,7 +79,11 @@ class Runtime {
   drivers::Reactor& reactor_;
   NodeCache cache_;
   std::unordered_map<core::TierId, std::unique_ptr<drivers::Storage>> storages_;
-  std::unordered_map<core::Ticket, std::function<void(core::Reply)>> waiting_;
+  struct Waiting {
+    core::Ticket ticket;
+    std::function<void(core::Reply)> on_reply;
+  };
+  std::vector<Waiting> waiting_;  ///< by core::slot_of(ticket)
   std::unordered_map<core::IoId, std::function<void(std::error_code)>> flushes_;
   std::optional<core::Instant> armed_at_;
   drivers::TimerId timer_ = 0;
