@@ -1,6 +1,6 @@
 // libFuzzer: one codec id's decoder (CACHEME_FUZZ_ID, e.g. json_zlib) on untrusted bytes, into
 // several types. Decoding must never crash, hang or overallocate (the sanitizers and libFuzzer's
-// -rss_limit_mb and -timeout check that); a Record that decodes must survive encode + decode.
+// -rss_limit_mb and -timeout check that); a Record that decodes must re-encode to stable bytes.
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -35,8 +35,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto record = decode<testing::Record>(kId, body)) {
       const auto again = encode(kId, *record);
       if (!again) std::abort();
+      // Compared as bytes: a NaN that came in must go out the same, though NaN != NaN.
       const auto back = decode<testing::Record>(kId, *again);
-      if (!back || !(*back == *record)) std::abort();
+      const auto twice = back ? encode(kId, *back) : decltype(again){};
+      if (!twice || *twice != *again) std::abort();
     }
     decode_as<std::map<std::string, std::vector<std::optional<double>>>>(body);
     decode_as<std::vector<std::int64_t>>(body);
