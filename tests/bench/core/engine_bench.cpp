@@ -8,6 +8,7 @@
 #include "cacheme/codec/codec.hpp"
 #include "cacheme/core/engine.hpp"
 #include "cacheme/local/local_store.hpp"
+#include "cacheme/local/zipf.hpp"
 
 namespace {
 
@@ -82,6 +83,41 @@ void local_hit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(local_hit);
+
+// The same, with a Zipf(1.001) stream over the 100,000 keys (hot keys stay in CPU caches, as in
+// a real service), and with one key (the engine's own cost, without memory misses).
+void local_hit_zipf(benchmark::State& state) {
+  Bench b(true, true);
+  const auto keys = make_keys(kKeys, "k");
+  for (auto& k : keys) {
+    b.engine.get(b.node, k, source_of(k), b.now);
+    b.settle(nullptr);
+  }
+  local::ZipfGenerator zipf(1.001, 1, kKeys - 1, 7);
+  std::vector<std::uint32_t> stream(1 << 20);
+  for (auto& i : stream) i = static_cast<std::uint32_t>(zipf.next());
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto s = b.engine.get(b.node, keys[stream[i]], {}, b.now);
+    benchmark::DoNotOptimize(s.ready.get());
+    i = (i + 1) & (stream.size() - 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(local_hit_zipf);
+
+void local_hit_one_key(benchmark::State& state) {
+  Bench b(true, true);
+  const std::string key = "k:1";
+  b.engine.get(b.node, key, source_of(key), b.now);
+  b.settle(nullptr);
+  for (auto _ : state) {
+    auto s = b.engine.get(b.node, key, {}, b.now);
+    benchmark::DoNotOptimize(s.ready.get());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(local_hit_one_key);
 
 void remote_hit(benchmark::State& state) {
   Bench b(false, true);
