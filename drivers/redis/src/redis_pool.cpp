@@ -37,6 +37,12 @@ Connection* Pool::pick() {
   return best;
 }
 
+Connection* Pool::pick_for(std::string_view key) {
+  if (conns_.empty()) return nullptr;
+  Connection* c = conns_[std::hash<std::string_view>{}(key) % conns_.size()].get();
+  return c->up() ? c : pick();
+}
+
 void Pool::flush() {
   if (dirty_.empty()) return;
   std::vector<Connection*> later;

@@ -39,6 +39,9 @@ class Pool final : private ConnectionListener {
   /// The up connection with the fewest commands in flight (round-robin among equals), or
   /// nullptr when none is up.
   Connection* pick();
+  /// The connection `key` belongs to (by hash), so that commands on one key keep their order;
+  /// another up connection while that one is down; nullptr when none is up.
+  Connection* pick_for(std::string_view key);
   /// Closes every connection for good (pending replies get nullptr).
   void close();
 

@@ -80,13 +80,14 @@ void RedisStorage::start(core::FetchRequest req) {
 
 void RedisStorage::start(core::StoreRequest req) {
   const std::size_t n = req.entries.size();
-  Connection* c = n == 0 ? nullptr : pool_.pick();
-  if (n == 0 || !c) {
-    written(req.id, n == 0 ? core::IoStatus::ok : core::IoStatus::backend_error);
+  if (n == 0) {
+    written(req.id, core::IoStatus::ok);
     deliver_later();
     return;
   }
-  // All SETs pipelined on one connection; the request completes with the last reply.
+  // One SET per entry, each on its key's connection (writes and deletes of one key stay in
+  // order: an invalidate's DEL can never overtake an earlier write-back of the same key); the
+  // request completes with the last reply.
   struct Pending {
     core::IoId id;
     std::size_t left;
@@ -99,8 +100,10 @@ void RedisStorage::start(core::StoreRequest req) {
   };
   for (std::size_t i = 0; i < n; ++i) {
     const auto& e = req.entries[i];
-    bool sent;
-    if (e.ttl) {
+    Connection* c = pool_.pick_for(e.key);
+    bool sent = false;
+    if (!c) {
+    } else if (e.ttl) {
       // Milliseconds as given (the core never sends less than 1 ms; PX 0 would be an error).
       const std::string px = std::to_string(e.ttl->count() > 0 ? e.ttl->count() : 1);
       const std::array<std::string_view, 5> args{"SET", e.key, e.bytes, "PX", px};
@@ -109,18 +112,16 @@ void RedisStorage::start(core::StoreRequest req) {
       const std::array<std::string_view, 3> args{"SET", e.key, e.bytes};
       sent = c->send(args, on_reply);
     }
-    if (!sent) {  // the rest cannot be sent either: settle them now
+    if (!sent) {  // no connection up: this entry fails, the others may still go
       pending->failed = true;
-      pending->left -= n - i;
-      if (pending->left == 0) written(req.id, core::IoStatus::backend_error);
-      break;
+      if (--pending->left == 0) written(req.id, core::IoStatus::backend_error);
     }
   }
   deliver_later();
 }
 
 void RedisStorage::start(core::EraseRequest req) {
-  Connection* c = req.keys.empty() ? nullptr : pool_.pick();
+  Connection* c = req.keys.empty() ? nullptr : pool_.pick_for(req.keys.front());
   const bool sent = c && c->send(command("DEL", req.keys), [this, id = req.id](const redisReply* r) {
     written(id, is_integer(r) ? core::IoStatus::ok : core::IoStatus::backend_error);
   });
