@@ -8,16 +8,6 @@
 #include "engine_state.hpp"
 
 namespace cacheme::core::detail {
-namespace {
-
-std::optional<Duration> min_ttl(std::optional<Duration> a, std::optional<Duration> b) {
-  if (!a) return b;
-  if (!b) return a;
-  return std::min(*a, *b);
-}
-
-}  // namespace
-
 // Moves a group of flights (one node, all at the same chain index) down the chain: local
 // tiers are read here, a remote tier gets one fetch for the whole group, and past the last
 // tier the group is loaded with one load effect.

@@ -3,16 +3,6 @@
 #include "engine_state.hpp"
 
 namespace cacheme::core::detail {
-namespace {
-
-std::optional<Duration> min_ttl(std::optional<Duration> a, std::optional<Duration> b) {
-  if (!a) return b;
-  if (!b) return a;
-  return std::min(*a, *b);
-}
-
-}  // namespace
-
 // Reads the local tiers that open the chain, in order (rule 2: a hit in tier i is copied to the
 // local tiers before i, never outliving the copy it came from). Counts per-tier hits and misses.
 AnyValue EngineImpl::read_leading_local(NodeState& n, Now now) {

@@ -11,6 +11,7 @@
 // but goes on for the waiters it has, and writes nothing back.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -140,6 +141,13 @@ struct TicketState {
   std::uint32_t remaining = 0;
   std::error_code error;
 };
+
+/// The shorter of two lifetimes, absent meaning unbounded (rule 2: a copy never outlives its source).
+inline std::optional<Duration> min_ttl(std::optional<Duration> a, std::optional<Duration> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
 
 /// A value found for a flight: from tier `chain_index`, or from the source.
 struct Resolution {

@@ -75,6 +75,18 @@ std::shared_ptr<const T> typed(const Result<core::AnyValue>& r) {
   return r ? value_cast<T>(*r) : nullptr;
 }
 
+// A get_all reply to its callback: the values in order, and the first error if any.
+template <class T, class Done>
+void deliver_all(const core::Reply& r, Done& done) {
+  std::error_code ec = r.error;
+  std::vector<std::shared_ptr<const T>> values;
+  for (const auto& v : r.values) {
+    if (!v && !ec) ec = v.error();
+    values.push_back(typed<T>(v));
+  }
+  done(ec, std::move(values));
+}
+
 }  // namespace detail
 
 class Cacheme {
@@ -111,15 +123,7 @@ class Cacheme {
     std::vector<core::SourceRef> sources;
     for (const N& n : nodes) sources.push_back(detail::source_of<detail::NodeThunk<N>>(n));
     const core::Ticket t = runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources);
-    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) {
-      std::error_code ec = r.error;
-      std::vector<std::shared_ptr<const T>> values;
-      for (auto& v : r.values) {
-        if (!v && !ec) ec = v.error();
-        values.push_back(detail::typed<T>(v));
-      }
-      done(ec, std::move(values));
-    });
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_all<T>(r, done); });
   }
 
   /// Several keys of a built node, `loaders[i]` loading `keys[i]` on a miss; one result per key.
@@ -130,15 +134,7 @@ class Cacheme {
     std::vector<core::SourceRef> sources;
     for (const auto& l : loaders) sources.push_back(detail::source_of<detail::FunctionThunk<T>>(l));
     const core::Ticket t = runtime_.engine().get_all(core::NodeId{node.id}, keys, sources, adapters::real_now());
-    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) {
-      std::error_code ec = r.error;
-      std::vector<std::shared_ptr<const T>> values;
-      for (auto& v : r.values) {
-        if (!v && !ec) ec = v.error();
-        values.push_back(detail::typed<T>(v));
-      }
-      done(ec, std::move(values));
-    });
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_all<T>(r, done); });
   }
 
   /// Removes `node` from every tier; `ec` is set if a storage failed to erase it.
