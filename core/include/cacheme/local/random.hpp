@@ -1,5 +1,5 @@
 /// @file random.hpp
-/// Small seeded generators for the local tier and the simulator: no `std::random_device`,
+/// Small seeded generators for the local tier and the simulator: never an OS entropy source,
 /// so the same seed gives the same run.
 #pragma once
 
