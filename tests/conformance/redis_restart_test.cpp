@@ -2,95 +2,24 @@
 // still gets its value (the chain falls through to the loader, storage errors are counted);
 // once it is back the driver reconnects and reads hit Redis again. The test runs a redis-server
 // of its own on a free port (spawned and killed by PID), so it never disturbs the shared one.
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <thread>
+#include <chrono>
+#include <string>
 
 #include "harness.hpp"
 #include "storages.hpp"
-
-extern char** environ;
+#include "support/redis_server.hpp"
 
 using namespace cacheme;
 using namespace cacheme::conformance;
 using namespace std::chrono_literals;
-
-namespace {
-
-int free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
-bool answers_ping(int port) {
-  redisContext* c = redisConnect("127.0.0.1", port);
-  bool ok = false;
-  if (c && !c->err) {
-    auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
-    ok = r && r->type == REDIS_REPLY_STATUS;
-    if (r) freeReplyObject(r);
-  }
-  if (c) redisFree(c);
-  return ok;
-}
-
-/// A redis-server of the test's own (no persistence), stopped by PID and reaped.
-class OwnRedis {
- public:
-  ~OwnRedis() { stop(); }
-
-  bool start(int port) {
-    const std::string p = std::to_string(port), d = temp_dir().string();
-    const char* argv[] = {"redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                          "no", "--daemonize", "no", "--dir", d.c_str(), "--logfile", "", nullptr};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    const int rc = posix_spawnp(&pid_, "redis-server", &fa, nullptr, const_cast<char**>(argv), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return pid_ = -1, false;
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (answers_ping(port)) return true;
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return pid_ = -1, false;  // exited (port taken?)
-      std::this_thread::sleep_for(20ms);
-    }
-    stop();
-    return false;
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-}  // namespace
+using cacheme::test_support::free_port;
+using cacheme::test_support::RedisServer;
 
 TEMPLATE_TEST_CASE("conformance: Redis stopped and restarted mid-run", "[conformance][redis][restart]", AsioHarness,
                    EventHarness) {
   // Runs where Redis tests run: with a configured server or where servers are required.
   if (!storage_url("redis")) return;
-  OwnRedis server;
+  RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));
   TestType h;

@@ -1,102 +1,20 @@
 // The driver across a server restart: a redis-server of the test's own, on a free port.
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <thread>
+#include <string>
+#include <string_view>
 
 #include "redis_test_helpers.hpp"
-
-extern char** environ;
+#include "support/redis_server.hpp"
 
 using namespace cacheme;
 using namespace cacheme::test;
 using namespace std::chrono_literals;
+using cacheme::test_support::free_port;
+using cacheme::test_support::RedisServer;
 using core::IoStatus;
 
 namespace {
-
-int free_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
-bool answers_ping(int port) {
-  redisContext* c = redisConnect("127.0.0.1", port);
-  bool ok = false;
-  if (c && !c->err) {
-    auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
-    ok = r && r->type == REDIS_REPLY_STATUS;
-    if (r) freeReplyObject(r);
-  }
-  if (c) redisFree(c);
-  return ok;
-}
-
-/// A redis-server of our own (no persistence), stopped by PID with SIGTERM and reaped.
-class OwnServer {
- public:
-  OwnServer() : dir_(std::filesystem::temp_directory_path() / ("cacheme-redis-" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir_);
-  }
-  ~OwnServer() {
-    stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  /// Starts on `port`; false when redis-server cannot be run or does not answer within 10 s.
-  bool start(int port) {
-    const std::string p = std::to_string(port), d = dir_.string();
-    const char* argv[] = {"redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                          "no", "--daemonize", "no", "--dir", d.c_str(), "--logfile", "", nullptr};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    const int rc = posix_spawnp(&pid_, "redis-server", &fa, nullptr, const_cast<char**>(argv), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      pid_ = -1;
-      return false;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (answers_ping(port)) return true;
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {  // exited (port taken?)
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    stop();
-    return false;
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  std::filesystem::path dir_;
-  pid_t pid_ = -1;
-};
 
 /// Whether the test may spawn redis-server: where servers are required, or where one is configured.
 bool may_run() {
@@ -110,7 +28,7 @@ bool may_run() {
 TEMPLATE_LIST_TEST_CASE("redis: a server restart fails commands promptly, then the pool reconnects", "[redis][restart]",
                         Loops) {
   if (!may_run()) return;
-  OwnServer server;
+  RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));
   const std::string url = "redis://127.0.0.1:" + std::to_string(port) + "?pool_size=3";

@@ -1,11 +1,8 @@
 // The Redis storage against a real server (CACHEME_TEST_REDIS_URL), on every built reactor.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 
 #include "redis_test_helpers.hpp"
+#include "support/redis_server.hpp"
 
 using namespace cacheme;
 using namespace cacheme::test;
@@ -13,19 +10,6 @@ using namespace std::chrono_literals;
 using core::IoStatus;
 
 namespace {
-
-/// A 127.0.0.1 port nothing listens on (bound, then released).
-int closed_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
 
 std::string with_query(const std::string& url, std::string_view query) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + std::string(query);
@@ -232,7 +216,7 @@ TEMPLATE_LIST_TEST_CASE("redis: connect errors", "[redis]", Loops) {
   Harness<TestType> h;
   SECTION("a closed port fails quickly with connect_failed") {
     const auto start = std::chrono::steady_clock::now();
-    CHECK(h.connect("redis://127.0.0.1:" + std::to_string(closed_port())) == errc::connect_failed);
+    CHECK(h.connect("redis://127.0.0.1:" + std::to_string(test_support::free_port())) == errc::connect_failed);
     CHECK(std::chrono::steady_clock::now() - start < 2s);
     CHECK(h.storage == nullptr);
   }
