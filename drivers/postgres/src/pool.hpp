@@ -1,10 +1,8 @@
-// A pool of PostgreSQL connections, grown on demand up to pool_size, serving a FIFO of operations.
+// A pool of PostgreSQL connections (sql::LazyPool): the one query each operation sends, its
+// result, and the table check at open.
 #pragma once
 
-#include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "cacheme/drivers/sql/keys.hpp"
+#include "cacheme/drivers/sql/lazy_pool.hpp"
 #include "cacheme/drivers/sql/url.hpp"
 #include "cacheme/drivers/storage.hpp"
 #include "connection.hpp"
@@ -21,62 +19,38 @@
 namespace cacheme::drivers::postgres {
 
 /// One storage operation waiting for, or running on, a connection.
-struct Operation {
-  core::IoId id;
-  bool is_fetch = false;
-  bool is_sweep = false;
-  std::vector<std::string> keys;     // a fetch's requested keys, in order
-  std::optional<Query> query;        // absent: nothing to ask the server
-  core::IoStatus preset = core::IoStatus::ok;  // the outcome when there is no query
-  const char* command = "";          // counted when sent
+struct Operation : sql::PoolOperation {
+  std::optional<Query> query;  // absent: nothing to ask the server
 };
 
-class Pool : public std::enable_shared_from_this<Pool> {
+/// libpq connection keywords and values.
+using ConnectParams = std::vector<std::pair<std::string, std::string>>;
+
+class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
  public:
-  using Params = std::vector<std::pair<std::string, std::string>>;
+  using Params = ConnectParams;
 
   Pool(Reactor& reactor, CompletionSink sink, sql::Settings settings, Params params)
-      : reactor_(reactor), sink_(std::move(sink)), settings_(std::move(settings)), params_(std::move(params)),
+      : LazyPool("postgres", reactor, std::move(sink), std::move(settings), std::move(params)),
         queries_(settings_.table) {}
-
-  /// Opens the first connection and checks (or creates) the table; `done` runs from a callback.
-  void open(std::function<void(std::error_code)> done);
 
   void fetch(core::FetchRequest req);
   void store(core::StoreRequest req);
   void erase(core::EraseRequest req);
   void flush_prefix(core::IoId id, std::string prefix);
 
-  std::map<std::string, std::uint64_t> counts() const { return counts_; }
-
-  /// Closes every connection; queued and running operations complete with backend_error (posted).
-  void close();
-
  private:
-  void submit(Operation op);
-  void schedule_pump();
-  void pump();
-  void grow();
+  friend LazyPool;
+
+  bool needs_server(const Operation& op) const { return op.query.has_value(); }
+  void prepare_sweep(Operation& op) { op.query = queries_.sweep(); }
   void run(const std::shared_ptr<Connection>& conn, Operation op);
   void finish(Operation& op, PgResult result);
-  void fail_all_queued();
-  void post_failures(std::vector<Operation> ops);
   void ensure_schema(const std::shared_ptr<Connection>& conn, std::function<void(std::error_code)> done);
   void apply_schema(const std::shared_ptr<Connection>& conn, std::size_t index,
                     std::function<void(std::error_code)> done);
 
-  Reactor& reactor_;
-  CompletionSink sink_;
-  sql::Settings settings_;
-  Params params_;
   Queries queries_;
-  std::vector<std::shared_ptr<Connection>> conns_;
-  std::map<Connection*, Operation> running_;
-  std::deque<Operation> queue_;
-  std::map<std::string, std::uint64_t> counts_;
-  sql::SweepSchedule sweep_;
-  bool pump_scheduled_ = false;
-  bool closed_ = false;
 };
 
 }  // namespace cacheme::drivers::postgres
