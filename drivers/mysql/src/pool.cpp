@@ -1,47 +1,20 @@
-// The MySQL side of the pool: operations as prepared statements, run step by step; the table check.
+// The MySQL side of the pool: operations as prepared statements run step by step, the table check.
 #include "pool.hpp"
 
 #include <algorithm>
 #include <unordered_map>
 
-#include "cacheme/drivers/sql/schema.hpp"
-#include "cacheme/errc.hpp"
-
 namespace cacheme::drivers::mysql {
 
-void Pool::ensure_schema(const std::shared_ptr<Connection>& conn, std::function<void(std::error_code)> done) {
-  std::weak_ptr<Pool> weak = weak_from_this();
-  conn->execute(queries_.table_exists(), [weak, conn, done](Outcome r) {
-    auto self = weak.lock();
-    if (!self) return;
-    if (!r.ok || r.rows.size() != 1 || r.rows[0].size() != 1) {
-      sql::log_message("mysql", "cannot read the schema: " + r.error);
-      return done(make_error_code(errc::connect_failed));
-    }
-    if (r.rows[0][0] != "0") return done({});
-    if (!self->settings_.init) {
-      sql::log_message("mysql", "table " + self->settings_.table + " does not exist: apply " +
-                                    std::string(sql::schema_file(sql::Dialect::mysql)) + " or pass init=1");
-      return done(make_error_code(errc::schema_missing));
-    }
-    self->apply_schema(conn, 0, done);
+void Pool::check_table(const std::shared_ptr<Connection>& conn, TableFn done) {
+  conn->execute(queries_.table_exists(), [done](Outcome r) {
+    if (!r.ok || r.rows.size() != 1 || r.rows[0].size() != 1) return done(std::nullopt, r.error);
+    done(r.rows[0][0] != "0", {});
   });
 }
 
-void Pool::apply_schema(const std::shared_ptr<Connection>& conn, std::size_t index,
-                        std::function<void(std::error_code)> done) {
-  const auto statements = sql::schema_statements(sql::Dialect::mysql, settings_.table);
-  if (index == statements.size()) return done({});
-  std::weak_ptr<Pool> weak = weak_from_this();
-  conn->execute(Statement{statements[index], {}, false}, [weak, conn, index, done](Outcome r) {
-    auto self = weak.lock();
-    if (!self) return;
-    if (!r.ok) {
-      sql::log_message("mysql", "cannot apply sql/mysql.sql: " + r.error);
-      return done(make_error_code(errc::schema_missing));
-    }
-    self->apply_schema(conn, index + 1, done);
-  });
+void Pool::execute_ddl(const std::shared_ptr<Connection>& conn, const std::string& sql, DdlFn done) {
+  conn->execute(Statement{sql, {}, false}, [done](Outcome r) { done(r.ok, r.error); });
 }
 
 void Pool::fetch(core::FetchRequest req) {

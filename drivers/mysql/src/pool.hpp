@@ -28,7 +28,7 @@ struct Operation : sql::PoolOperation {
 class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
  public:
   Pool(Reactor& reactor, CompletionSink sink, sql::Settings settings, ConnectParams params)
-      : LazyPool("mysql", reactor, std::move(sink), std::move(settings), std::move(params)),
+      : LazyPool("mysql", sql::Dialect::mysql, reactor, std::move(sink), std::move(settings), std::move(params)),
         queries_(settings_.table) {}
 
   void fetch(core::FetchRequest req);
@@ -44,9 +44,8 @@ class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
   void run(const std::shared_ptr<Connection>& conn, Operation op);
   void step(const std::shared_ptr<Connection>& conn);
   void finish(Operation& op, bool ok);
-  void ensure_schema(const std::shared_ptr<Connection>& conn, std::function<void(std::error_code)> done);
-  void apply_schema(const std::shared_ptr<Connection>& conn, std::size_t index,
-                    std::function<void(std::error_code)> done);
+  void check_table(const std::shared_ptr<Connection>& conn, TableFn done);
+  void execute_ddl(const std::shared_ptr<Connection>& conn, const std::string& sql, DdlFn done);
 
   Queries queries_;
 };

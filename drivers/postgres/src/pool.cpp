@@ -1,11 +1,8 @@
-// The PostgreSQL side of the pool: operations as one query each, their results; the table check.
+// The PostgreSQL side of the pool: operations as one query each, their results, the table check.
 #include "pool.hpp"
 
 #include <algorithm>
 #include <unordered_map>
-
-#include "cacheme/drivers/sql/schema.hpp"
-#include "cacheme/errc.hpp"
 
 namespace cacheme::drivers::postgres {
 namespace {
@@ -23,39 +20,16 @@ std::string error_of(PGresult* r, const std::string& fallback) {
 
 }  // namespace
 
-void Pool::ensure_schema(const std::shared_ptr<Connection>& conn, std::function<void(std::error_code)> done) {
-  std::weak_ptr<Pool> weak = weak_from_this();
-  conn->send(queries_.table_exists(), [weak, conn, done](PgResult r, const std::string& error) {
-    auto self = weak.lock();
-    if (!self) return;
-    if (!succeeded(r.get()) || PQntuples(r.get()) != 1) {
-      sql::log_message("postgres", "cannot read the schema: " + error_of(r.get(), error));
-      return done(make_error_code(errc::connect_failed));
-    }
-    if (!PQgetisnull(r.get(), 0, 0)) return done({});
-    if (!self->settings_.init) {
-      sql::log_message("postgres", "table " + self->settings_.table + " does not exist: apply " +
-                                       std::string(sql::schema_file(sql::Dialect::postgresql)) +
-                                       " or pass init=1");
-      return done(make_error_code(errc::schema_missing));
-    }
-    self->apply_schema(conn, 0, done);
+void Pool::check_table(const std::shared_ptr<Connection>& conn, TableFn done) {
+  conn->send(queries_.table_exists(), [done](PgResult r, const std::string& error) {
+    if (!succeeded(r.get()) || PQntuples(r.get()) != 1) return done(std::nullopt, error_of(r.get(), error));
+    done(!PQgetisnull(r.get(), 0, 0), {});
   });
 }
 
-void Pool::apply_schema(const std::shared_ptr<Connection>& conn, std::size_t index,
-                        std::function<void(std::error_code)> done) {
-  const auto statements = sql::schema_statements(sql::Dialect::postgresql, settings_.table);
-  if (index == statements.size()) return done({});
-  std::weak_ptr<Pool> weak = weak_from_this();
-  conn->send(Query{statements[index], {}, {}}, [weak, conn, index, done](PgResult r, const std::string& error) {
-    auto self = weak.lock();
-    if (!self) return;
-    if (!succeeded(r.get())) {
-      sql::log_message("postgres", "cannot apply sql/postgresql.sql: " + error_of(r.get(), error));
-      return done(make_error_code(errc::schema_missing));
-    }
-    self->apply_schema(conn, index + 1, done);
+void Pool::execute_ddl(const std::shared_ptr<Connection>& conn, const std::string& sql, DdlFn done) {
+  conn->send(Query{sql, {}, {}}, [done](PgResult r, const std::string& error) {
+    done(succeeded(r.get()), error_of(r.get(), error));
   });
 }
 

@@ -31,7 +31,8 @@ class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
   using Params = ConnectParams;
 
   Pool(Reactor& reactor, CompletionSink sink, sql::Settings settings, Params params)
-      : LazyPool("postgres", reactor, std::move(sink), std::move(settings), std::move(params)),
+      : LazyPool("postgres", sql::Dialect::postgresql, reactor, std::move(sink), std::move(settings),
+                 std::move(params)),
         queries_(settings_.table) {}
 
   void fetch(core::FetchRequest req);
@@ -46,9 +47,8 @@ class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
   void prepare_sweep(Operation& op) { op.query = queries_.sweep(); }
   void run(const std::shared_ptr<Connection>& conn, Operation op);
   void finish(Operation& op, PgResult result);
-  void ensure_schema(const std::shared_ptr<Connection>& conn, std::function<void(std::error_code)> done);
-  void apply_schema(const std::shared_ptr<Connection>& conn, std::size_t index,
-                    std::function<void(std::error_code)> done);
+  void check_table(const std::shared_ptr<Connection>& conn, TableFn done);
+  void execute_ddl(const std::shared_ptr<Connection>& conn, const std::string& sql, DdlFn done);
 
   Queries queries_;
 };

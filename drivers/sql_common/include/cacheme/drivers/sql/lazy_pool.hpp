@@ -23,6 +23,7 @@
 
 #include "cacheme/drivers/reactor.hpp"
 #include "cacheme/drivers/sql/keys.hpp"
+#include "cacheme/drivers/sql/schema.hpp"
 #include "cacheme/drivers/sql/url.hpp"
 #include "cacheme/drivers/storage.hpp"
 #include "cacheme/errc.hpp"
@@ -48,12 +49,20 @@ struct PoolOperation {
 ///   - `void run(const std::shared_ptr<Connection>&, Operation)`: starts the operation on an idle
 ///     connection, keyed in `running_`; once done the backend extracts it, reports it
 ///     (`sweep_.swept` or `deliver`) and calls `pump()`;
-///   - `void ensure_schema(const std::shared_ptr<Connection>&, std::function<void(std::error_code)>)`.
+///   - `void check_table(const std::shared_ptr<Connection>&, TableFn)`: asks whether the table
+///     exists (`nullopt`: the question failed, with the server's message);
+///   - `void execute_ddl(const std::shared_ptr<Connection>&, const std::string& sql, DdlFn)`: runs
+///     one statement of the schema.
 /// `Connection` has `state()` (`State::connecting`, `idle`, `broken`, ...), `close()` and
 /// `connect(const Params&, std::chrono::milliseconds, std::function<void(bool, const std::string&)>)`.
 template <class Derived, class Connection, class Operation, class Params>
 class LazyPool : public std::enable_shared_from_this<Derived> {
  public:
+  /// Whether the table exists (`nullopt`: the check failed), and the server's message.
+  using TableFn = std::function<void(std::optional<bool> exists, const std::string& error)>;
+  /// Whether a schema statement succeeded, and the server's message.
+  using DdlFn = std::function<void(bool ok, const std::string& error)>;
+
   /// Opens the first connection and checks (or creates) the table; `done` runs from a callback.
   void open(std::function<void(std::error_code)> done) {
     auto conn = add_connection();
@@ -86,10 +95,11 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   }
 
  protected:
-  /// `backend` names the driver in log messages ("postgres", "mysql").
-  LazyPool(std::string_view backend, Reactor& reactor, CompletionSink sink, Settings settings, Params params)
-      : settings_(std::move(settings)), backend_(backend), reactor_(reactor), sink_(std::move(sink)),
-        params_(std::move(params)) {}
+  /// `backend` names the driver in log messages ("postgres", "mysql"); `dialect` picks its schema.
+  LazyPool(std::string_view backend, Dialect dialect, Reactor& reactor, CompletionSink sink, Settings settings,
+           Params params)
+      : settings_(std::move(settings)), backend_(backend), dialect_(dialect), reactor_(reactor),
+        sink_(std::move(sink)), params_(std::move(params)) {}
 
   /// Queues `op` (or fails it, posted, once closed); it starts from a posted pump.
   void submit(Operation op) {
@@ -166,6 +176,43 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
  private:
   Derived& derived() { return static_cast<Derived&>(*this); }
 
+  // Checks the table; creates it from the schema when missing and `init` is set.
+  void ensure_schema(const std::shared_ptr<Connection>& conn, std::function<void(std::error_code)> done) {
+    derived().check_table(conn, [weak = this->weak_from_this(), conn, done](std::optional<bool> exists,
+                                                                          const std::string& error) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (!exists) {
+        log_message(self->backend_, "cannot read the schema: " + error);
+        return done(make_error_code(errc::connect_failed));
+      }
+      if (*exists) return done({});
+      if (!self->settings_.init) {
+        log_message(self->backend_, "table " + self->settings_.table + " does not exist: apply " +
+                                        std::string(schema_file(self->dialect_)) + " or pass init=1");
+        return done(make_error_code(errc::schema_missing));
+      }
+      self->apply_schema(conn, 0, done);
+    });
+  }
+
+  // Runs the schema's statements from `index` on, in order.
+  void apply_schema(const std::shared_ptr<Connection>& conn, std::size_t index,
+                    std::function<void(std::error_code)> done) {
+    const auto statements = schema_statements(dialect_, settings_.table);
+    if (index == statements.size()) return done({});
+    derived().execute_ddl(conn, statements[index], [weak = this->weak_from_this(), conn, index, done](
+                                                       bool ok, const std::string& error) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (!ok) {
+        log_message(self->backend_, "cannot apply " + std::string(schema_file(self->dialect_)) + ": " + error);
+        return done(make_error_code(errc::schema_missing));
+      }
+      self->apply_schema(conn, index + 1, done);
+    });
+  }
+
   std::shared_ptr<Connection> add_connection() {
     auto conn = std::make_shared<Connection>(reactor_);
     conns_.push_back(conn);
@@ -219,6 +266,7 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   }
 
   std::string_view backend_;
+  Dialect dialect_;
   Reactor& reactor_;
   CompletionSink sink_;
   Params params_;
