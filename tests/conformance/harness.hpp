@@ -102,35 +102,38 @@ class HarnessBase {
 
   std::error_code register_storage(const std::string& name, const std::string& url) {
     std::optional<std::error_code> result;
-    self().start_register(name, url, [&](std::error_code ec) { result = ec; });
+    // Both adapters take the same callbacks, so the requests are made here, on `self().cm`.
+    self().cm.register_storage(name, {url}, [&](std::error_code ec) { result = ec; });
     REQUIRE(run_until([&] { return result.has_value(); }));
     return *result;
   }
   template <class N>
   Value get(const N& node) {
     std::optional<Value> result;
-    self().start_get(node, [&](Value v) { result = std::move(v); });
+    start_get(node, [&](Value v) { result = std::move(v); });
     REQUIRE(run_until([&] { return result.has_value(); }));
     return *result;
   }
   template <class N>
   Values get_all(const std::vector<N>& nodes) {
     std::optional<Values> result;
-    self().start_get_all(nodes, [&](Values v) { result = std::move(v); });
+    self().cm.get_all(nodes, [&](std::error_code ec, std::vector<std::shared_ptr<const std::string>> v) {
+      result = Values{ec, std::move(v)};
+    });
     REQUIRE(run_until([&] { return result.has_value(); }));
     return *result;
   }
   template <class N>
   std::error_code invalidate(const N& node) {
     std::optional<std::error_code> result;
-    self().start_invalidate(node, [&](std::error_code ec) { result = ec; });
+    self().cm.invalidate(node, [&](std::error_code ec) { result = ec; });
     REQUIRE(run_until([&] { return result.has_value(); }));
     return *result;
   }
   template <class N>
   Value refresh(const N& node) {
     std::optional<Value> result;
-    self().start_refresh(node, [&](Value v) { result = std::move(v); });
+    self().cm.refresh(node, [&](std::error_code ec, std::shared_ptr<const std::string> v) { result = Value{ec, std::move(v)}; });
     REQUIRE(run_until([&] { return result.has_value(); }));
     return *result;
   }
@@ -140,6 +143,11 @@ class HarnessBase {
     self().start_memo(id, [&](Value v) { result = std::move(v); });
     REQUIRE(run_until([&] { return result.has_value(); }));
     return *result;
+  }
+  /// Starts a get; `cb` runs when it completes (the loop must be run meanwhile).
+  template <class N>
+  void start_get(const N& node, std::function<void(Value)> cb) {
+    self().cm.get(node, [cb](std::error_code ec, std::shared_ptr<const std::string> v) { cb({ec, std::move(v)}); });
   }
   /// Waits until no flight is left (every write-back acknowledged).
   void settle() { REQUIRE(run_until([&] { return self().cm.runtime().engine().flights() == 0; })); }
@@ -165,27 +173,6 @@ class AsioHarness : public HarnessBase<AsioHarness> {
   }
   drivers::Reactor& reactor() { return cm.runtime().reactor(); }
 
-  void start_register(const std::string& name, const std::string& url, std::function<void(std::error_code)> cb) {
-    cm.register_storage(name, {url}, std::move(cb));
-  }
-  template <class N>
-  void start_get(const N& node, std::function<void(Value)> cb) {
-    cm.get(node, [cb](std::error_code ec, std::shared_ptr<const std::string> v) { cb({ec, std::move(v)}); });
-  }
-  template <class N>
-  void start_get_all(const std::vector<N>& nodes, std::function<void(Values)> cb) {
-    cm.get_all(nodes, [cb](std::error_code ec, std::vector<std::shared_ptr<const std::string>> v) {
-      cb({ec, std::move(v)});
-    });
-  }
-  template <class N>
-  void start_invalidate(const N& node, std::function<void(std::error_code)> cb) {
-    cm.invalidate(node, std::move(cb));
-  }
-  template <class N>
-  void start_refresh(const N& node, std::function<void(Value)> cb) {
-    cm.refresh(node, [cb](std::error_code ec, std::shared_ptr<const std::string> v) { cb({ec, std::move(v)}); });
-  }
   void start_memo(int id, std::function<void(Value)> cb) {
     static const auto memo = cacheme::asio::memoize<TestNode>(
         [](int n) -> ::asio::awaitable<std::string> {
@@ -220,27 +207,6 @@ class EventHarness : public HarnessBase<EventHarness> {
   }
   drivers::Reactor& reactor() { return cm.runtime().reactor(); }
 
-  void start_register(const std::string& name, const std::string& url, std::function<void(std::error_code)> cb) {
-    cm.register_storage(name, {url}, std::move(cb));
-  }
-  template <class N>
-  void start_get(const N& node, std::function<void(Value)> cb) {
-    cm.get(node, [cb](std::error_code ec, std::shared_ptr<const std::string> v) { cb({ec, std::move(v)}); });
-  }
-  template <class N>
-  void start_get_all(const std::vector<N>& nodes, std::function<void(Values)> cb) {
-    cm.get_all(nodes, [cb](std::error_code ec, std::vector<std::shared_ptr<const std::string>> v) {
-      cb({ec, std::move(v)});
-    });
-  }
-  template <class N>
-  void start_invalidate(const N& node, std::function<void(std::error_code)> cb) {
-    cm.invalidate(node, std::move(cb));
-  }
-  template <class N>
-  void start_refresh(const N& node, std::function<void(Value)> cb) {
-    cm.refresh(node, [cb](std::error_code ec, std::shared_ptr<const std::string> v) { cb({ec, std::move(v)}); });
-  }
   void start_memo(int id, std::function<void(Value)> cb) {
     static const auto memo = cacheme::libevent::memoize<TestNode>(
         [](int n, std::function<void(std::error_code, std::string)> done) {
