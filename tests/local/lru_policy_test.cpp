@@ -79,3 +79,16 @@ TEST_CASE("LRU bounds the summed weight", "[lru]") {
   CHECK(lru.insert(4, {}, 11, ignore) == kNoNode);  // heavier than the whole cache
   CHECK(lru.weight() <= 10);
 }
+
+TEST_CASE("LRU applies buffered hits in order, across several batches, before evicting", "[lru]") {
+  constexpr std::uint64_t kKeys = 100;  // three full batches of hits and part of a fourth
+  LruPolicy<std::uint64_t> lru(kKeys, 5);
+  std::vector<std::uint64_t> evicted;
+  const auto record = [&](std::uint32_t id) { evicted.push_back(lru.key(id)); };
+  for (std::uint64_t k = 0; k < kKeys; ++k) lru.insert(k, {}, 1, record);
+  std::vector<std::uint64_t> order;  // a permutation: 7 is coprime with 100
+  for (std::uint64_t i = 0; i < kKeys; ++i) order.push_back((i * 7) % kKeys);
+  for (const auto key : order) REQUIRE(lru.find(key) != kNoNode);
+  for (std::uint64_t k = 0; k < kKeys; ++k) lru.insert(kKeys + k, {}, 1, record);
+  CHECK(evicted == order);  // least recently hit first
+}

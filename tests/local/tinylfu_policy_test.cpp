@@ -31,7 +31,7 @@ void recency_trace(Policy& policy, std::uint64_t keys) {
   }
 }
 
-Queue queue_of(const Policy& policy, std::uint64_t key) { return policy.queue(policy.peek(key)); }
+Queue queue_of(Policy& policy, std::uint64_t key) { return policy.queue(policy.peek(key)); }
 }  // namespace
 
 TEST_CASE("a new key enters the window; the window's overflow moves to probation", "[tlfu]") {

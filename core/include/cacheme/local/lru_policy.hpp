@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "cacheme/local/access_buffer.hpp"
 #include "cacheme/local/node_table.hpp"
 
 namespace cacheme::local {
@@ -27,8 +28,19 @@ class LruPolicy {
   /// The id of `key` without recording an access, or `kNoNode`.
   std::uint32_t peek(View key) const noexcept { return table_.find(key, table_.hash(key)); }
 
-  /// Records an access to the live node `id` (a hit).
-  void touch(std::uint32_t id) noexcept { queue_.move_to_back(table_, id); }
+  /// Records an access to the live node `id` (a hit). It reaches the queue with the next
+  /// batch (see `AccessBuffer`), before anything that depends on the order.
+  void touch(std::uint32_t id) noexcept {
+    if (pending_.push(id)) drain();
+  }
+
+  /// Applies the recorded accesses now (every other operation does it first).
+  void drain() noexcept {
+    if (pending_.empty()) return;
+    table_.prefetch_moves(pending_.pending());
+    for (const std::uint32_t id : pending_.pending()) queue_.move_to_back(table_, id);
+    pending_.clear();
+  }
 
   /// The id of `key`, recording the access if present, or `kNoNode`.
   std::uint32_t find(View key) noexcept {
@@ -42,6 +54,7 @@ class LruPolicy {
   /// its weight alone exceeds the capacity (it is then not cached, and an old value is removed).
   template <class OnEvict>
   std::uint32_t insert(View key, Value value, std::uint32_t weight, OnEvict&& on_evict) {
+    drain();
     const std::uint32_t h = table_.hash(key);
     std::uint32_t id = table_.find(key, h);
     if (id != kNoNode) {
@@ -49,7 +62,7 @@ class LruPolicy {
       n.value = std::move(value);
       queue_.reweigh(n.weight, weight);
       n.weight = weight;
-      touch(id);
+      queue_.move_to_back(table_, id);
     } else {
       id = table_.add(key, h, std::move(value), weight);
       queue_.push_back(table_, id);
@@ -66,6 +79,7 @@ class LruPolicy {
 
   /// Removes the live node `id` (expiry, erase).
   void remove(std::uint32_t id) {
+    drain();
     queue_.unlink(table_, id);
     table_.remove(id);
   }
@@ -88,6 +102,7 @@ class LruPolicy {
   std::uint64_t capacity_;
   detail::NodeTable<Key, Value> table_;
   detail::LinkedQueue queue_{detail::Queue::lru};
+  detail::AccessBuffer pending_;
 };
 
 }  // namespace cacheme::local

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -135,6 +136,17 @@ class NodeTable {
 
   /// The queue links of node `id`.
   Link& link(std::uint32_t id) noexcept { return links_[id]; }
+
+  /// Starts loading what moving the nodes `ids` in their queues will touch: their links, then
+  /// their neighbours' links (the second pass waits for the first, all of whose loads overlap).
+  void prefetch_moves(std::span<const std::uint32_t> ids) const noexcept {
+    for (const std::uint32_t id : ids) __builtin_prefetch(&links_[id], 1);
+    for (const std::uint32_t id : ids) {
+      const Link& l = links_[id];
+      if (l.prev != kNoNode) __builtin_prefetch(&links_[l.prev], 1);
+      if (l.next != kNoNode) __builtin_prefetch(&links_[l.next], 1);
+    }
+  }
 
   /// Live nodes.
   std::size_t size() const noexcept { return size_; }

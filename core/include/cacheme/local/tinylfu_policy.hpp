@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "cacheme/local/access_buffer.hpp"
 #include "cacheme/local/frequency_sketch.hpp"
 #include "cacheme/local/hill_climber.hpp"
 #include "cacheme/local/node_table.hpp"
@@ -55,14 +56,109 @@ class TinyLfuPolicy {
   }
 
   /// The id of `key` without recording an access, or `kNoNode`.
-  std::uint32_t peek(View key) const noexcept {
-    const std::uint32_t h = table_.hash(key);
-    sketch_.prefetch(h);  // a hit increments these counters: overlap their load with the probe
-    return table_.find(key, h);
+  std::uint32_t peek(View key) const noexcept { return table_.find(key, table_.hash(key)); }
+
+  /// Records an access to the live node `id` (a hit). It is counted and moves the node up its
+  /// queues with the next batch (see `AccessBuffer`), before anything that depends on them.
+  void touch(std::uint32_t id) {
+    if (pending_.push(id)) drain();
   }
 
-  /// Records an access to the live node `id` (a hit): counts it and moves it up its queues.
-  void touch(std::uint32_t id) {
+  /// Applies the recorded accesses now (every other operation does it first).
+  void drain() {
+    if (pending_.empty()) return;
+    for (const std::uint32_t id : pending_.pending()) sketch_.prefetch(table_[id].hash);
+    table_.prefetch_moves(pending_.pending());
+    for (const std::uint32_t id : pending_.pending()) apply_hit(id);
+    pending_.clear();
+  }
+
+  /// The id of `key`, recording the access if present, or `kNoNode`.
+  std::uint32_t find(View key) {
+    const std::uint32_t id = peek(key);
+    if (id != kNoNode) touch(id);
+    return id;
+  }
+
+  /// Inserts or replaces `key`. A new key enters the window; entries past the capacity are
+  /// evicted (the admission filter chooses between candidate and victim), with `on_evict(id)`
+  /// called before each is freed. Returns the key's id, or `kNoNode` if the key was evicted
+  /// at once (its weight alone exceeds the capacity).
+  template <class OnEvict>
+  std::uint32_t insert(View key, Value value, std::uint32_t weight, OnEvict&& on_evict) {
+    drain();
+    const std::uint32_t h = table_.hash(key);
+    std::uint32_t id = table_.find(key, h);
+    if (id != kNoNode) {
+      auto& n = table_[id];
+      n.value = std::move(value);
+      queue_of(n.queue).reweigh(n.weight, weight);
+      n.weight = weight;
+      apply_hit(id);
+    } else {
+      sketch_.increment(h);
+      climber_.record_miss();
+      id = table_.add(key, h, std::move(value), weight);
+      window_.push_back(table_, id);
+      climb();
+    }
+    bool kept = true;
+    evict([&](std::uint32_t victim) {
+      kept = kept && victim != id;
+      on_evict(victim);
+    });
+    return kept ? id : kNoNode;
+  }
+
+  /// Removes the live node `id` (expiry, erase).
+  void remove(std::uint32_t id) {
+    drain();
+    queue_of(table_[id].queue).unlink(table_, id);
+    table_.remove(id);
+  }
+
+  /// The key of the live node `id`.
+  View key(std::uint32_t id) const noexcept { return KeyTraits<Key>::view(table_[id].key); }
+  /// The value of the live node `id` (the reference is valid until the next insert).
+  Value& value(std::uint32_t id) noexcept { return table_[id].value; }
+
+  /// Live entries.
+  std::size_t size() const noexcept { return table_.size(); }
+  /// The summed weight of the live entries (pending hits move entries, never change the sum).
+  std::uint64_t weight() const noexcept { return window_.weight() + probation_.weight() + protected_.weight(); }
+  /// The maximum summed weight.
+  std::uint64_t capacity() const noexcept { return capacity_; }
+  /// The window's current maximum weight (moved by the hill climber).
+  std::uint64_t window_capacity() {
+    drain();
+    return window_max_;
+  }
+  /// The protected segment's current maximum weight.
+  std::uint64_t protected_capacity() {
+    drain();
+    return protected_max_;
+  }
+  /// The queue the live node `id` is in (tests).
+  detail::Queue queue(std::uint32_t id) {
+    drain();
+    return table_[id].queue;
+  }
+  /// The frequency sketch (tests).
+  const FrequencySketch& sketch() {
+    drain();
+    return sketch_;
+  }
+  /// Bytes held by the policy's own structures (keys' heap memory excluded).
+  std::size_t memory_bytes() const noexcept { return table_.memory_bytes() + sketch_.memory_bytes(); }
+
+ private:
+  static constexpr double kMainPercent = 0.99;
+  static constexpr double kProtectedPercent = 0.80;
+  static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
+  static constexpr std::uint64_t kJitterMask = 4095;  // admit a losing warm candidate 1 in 4096
+
+  /// A hit on the live node `id`: counts it and moves it up its queues.
+  void apply_hit(std::uint32_t id) {
     auto& n = table_[id];
     sketch_.increment(n.hash);
     climber_.record_hit();
@@ -81,76 +177,6 @@ class TinyLfuPolicy {
     }
     climb();
   }
-
-  /// The id of `key`, recording the access if present, or `kNoNode`.
-  std::uint32_t find(View key) {
-    const std::uint32_t id = peek(key);
-    if (id != kNoNode) touch(id);
-    return id;
-  }
-
-  /// Inserts or replaces `key`. A new key enters the window; entries past the capacity are
-  /// evicted (the admission filter chooses between candidate and victim), with `on_evict(id)`
-  /// called before each is freed. Returns the key's id, or `kNoNode` if the key was evicted
-  /// at once (its weight alone exceeds the capacity).
-  template <class OnEvict>
-  std::uint32_t insert(View key, Value value, std::uint32_t weight, OnEvict&& on_evict) {
-    const std::uint32_t h = table_.hash(key);
-    std::uint32_t id = table_.find(key, h);
-    if (id != kNoNode) {
-      auto& n = table_[id];
-      n.value = std::move(value);
-      queue_of(n.queue).reweigh(n.weight, weight);
-      n.weight = weight;
-      touch(id);
-    } else {
-      sketch_.increment(h);
-      climber_.record_miss();
-      id = table_.add(key, h, std::move(value), weight);
-      window_.push_back(table_, id);
-      climb();
-    }
-    bool kept = true;
-    evict([&](std::uint32_t victim) {
-      kept = kept && victim != id;
-      on_evict(victim);
-    });
-    return kept ? id : kNoNode;
-  }
-
-  /// Removes the live node `id` (expiry, erase).
-  void remove(std::uint32_t id) {
-    queue_of(table_[id].queue).unlink(table_, id);
-    table_.remove(id);
-  }
-
-  /// The key of the live node `id`.
-  View key(std::uint32_t id) const noexcept { return KeyTraits<Key>::view(table_[id].key); }
-  /// The value of the live node `id` (the reference is valid until the next insert).
-  Value& value(std::uint32_t id) noexcept { return table_[id].value; }
-
-  /// Live entries.
-  std::size_t size() const noexcept { return table_.size(); }
-  /// The summed weight of the live entries.
-  std::uint64_t weight() const noexcept { return window_.weight() + probation_.weight() + protected_.weight(); }
-  /// The maximum summed weight.
-  std::uint64_t capacity() const noexcept { return capacity_; }
-  /// The window's current maximum weight (moved by the hill climber).
-  std::uint64_t window_capacity() const noexcept { return window_max_; }
-  /// The protected segment's current maximum weight.
-  std::uint64_t protected_capacity() const noexcept { return protected_max_; }
-  /// The queue the live node `id` is in (tests).
-  detail::Queue queue(std::uint32_t id) const noexcept { return table_[id].queue; }
-  /// The frequency sketch (tests).
-  const FrequencySketch& sketch() const noexcept { return sketch_; }
-  /// Bytes held by the policy's own structures (keys' heap memory excluded).
-  std::size_t memory_bytes() const noexcept { return table_.memory_bytes() + sketch_.memory_bytes(); }
-
- private:
-  static constexpr double kMainPercent = 0.99;
-  static constexpr double kProtectedPercent = 0.80;
-  static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
-  static constexpr std::uint64_t kJitterMask = 4095;  // admit a losing warm candidate 1 in 4096
 
   detail::LinkedQueue& queue_of(detail::Queue q) noexcept {
     return q == detail::Queue::window ? window_ : q == detail::Queue::probation ? probation_ : protected_;
@@ -251,6 +277,7 @@ class TinyLfuPolicy {
   FrequencySketch sketch_;
   HillClimber climber_;
   Xoshiro256 random_;
+  detail::AccessBuffer pending_;
 };
 
 }  // namespace cacheme::local
