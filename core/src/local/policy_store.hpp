@@ -13,43 +13,58 @@
 
 namespace cacheme::local::detail {
 
-/// A `LocalStore` over `Policy<std::string, AnyValue>`. Node ids double as timer ids, so an
-/// entry's timer is cancelled whenever the policy drops it.
+/// What a node of the store holds: the shared value and its expiry, side by side in the node's
+/// cache line, so that a hit checks the TTL without reading anything else.
+struct TimedValue {
+  static constexpr std::int64_t kNever = INT64_MAX;
+
+  AnyValue value;
+  std::int64_t expiry_ns = kNever;  ///< since the monotonic clock's epoch; kNever: no TTL
+};
+
+/// A `LocalStore` over `Policy<std::string, TimedValue>`. Node ids double as timer ids, so an
+/// entry's timer is cancelled whenever the policy drops it; the wheel reads expiries from the
+/// nodes.
 template <template <class, class> class Policy>
 class PolicyStore final : public LocalStore {
  public:
   /// A store of `capacity` (entries, or weight with a `weigher`), seeded with `seed`.
   PolicyStore(std::uint64_t capacity, std::uint64_t seed, Weigher weigher)
-      : policy_(capacity, seed), weigher_(std::move(weigher)) {}
+      : policy_(capacity, seed), wheel_(Instant{}, {this, &PolicyStore::expiry_of}), weigher_(std::move(weigher)) {}
 
-  // The hot path: one hash, one index probe, one node line (key inline), and the TTL check
-  // only when some entry has a TTL at all.
+  // The wheel holds `this`.
+  PolicyStore(const PolicyStore&) = delete;
+  PolicyStore& operator=(const PolicyStore&) = delete;
+
+  // The hot path: one hash, one index probe, one node line (key, value and expiry inline).
   Hit find(std::string_view key, Instant now) override {
     const std::uint32_t id = policy_.peek(key);
     if (id == kNoNode) return {};
-    std::optional<Instant> expiry;
-    if (wheel_.size() != 0 && wheel_.scheduled(id)) [[unlikely]] {
-      expiry = wheel_.expiry(id);
-      if (*expiry <= now) {  // expired but not yet swept: it leaves now
-        wheel_.cancel(id);
-        policy_.remove(id);
-        return {};
-      }
+    const TimedValue& entry = policy_.value(id);
+    if (entry.expiry_ns <= now.time_since_epoch().count()) [[unlikely]] {  // expired, not yet swept
+      wheel_.cancel(id);
+      policy_.remove(id);
+      return {};
     }
-    const AnyValue& value = policy_.value(id);
-    prefetch_use_count(value);
+    prefetch_use_count(entry.value);
     policy_.touch(id);
-    return {&value, expiry};
+    if (entry.expiry_ns == TimedValue::kNever) return {&entry.value, std::nullopt};
+    return {&entry.value, Instant(core::Duration(entry.expiry_ns))};
   }
 
   void insert(std::string_view key, AnyValue value, std::optional<Instant> expiry, Instant now) override {
     advance(now);
     const std::uint32_t weight = weigher_ ? std::max<std::uint32_t>(weigher_(key, value), 1) : 1;
-    const std::uint32_t id = policy_.insert(key, std::move(value), weight, [this](std::uint32_t victim) { wheel_.cancel(victim); });
+    const std::int64_t expiry_ns = expiry ? expiry->time_since_epoch().count() : TimedValue::kNever;
+    const std::uint32_t id = policy_.insert(key, TimedValue{std::move(value), expiry_ns}, weight,
+                                            [this](std::uint32_t victim) { wheel_.cancel(victim); });
     if (id == kNoNode) return;
     if (expiry) {
+      // Node ids stay below the entry capacity (plus the newcomer an insert holds for a
+      // moment): give the wheel exactly that, once a TTL appears at all.
+      if (wheel_.size() == 0 && !weigher_) wheel_.reserve(static_cast<std::size_t>(policy_.capacity()) + 1);
       wheel_.schedule(id, *expiry);  // also reschedules a replaced entry
-    } else if (wheel_.size() != 0) {
+    } else {
       wheel_.cancel(id);
     }
   }
@@ -69,8 +84,15 @@ class PolicyStore final : public LocalStore {
   std::optional<Instant> next_expiry() const override { return wheel_.next_expiry(); }
   std::size_t size() const override { return policy_.size(); }
   std::size_t capacity() const override { return static_cast<std::size_t>(policy_.capacity()); }
+  std::size_t memory_bytes() const override { return policy_.memory_bytes() + wheel_.memory_bytes(); }
 
  private:
+  static_assert(sizeof(detail::Node<std::string, TimedValue>) == detail::kCacheLine, "a node is one cache line");
+
+  static std::int64_t expiry_of(const void* self, TimerWheel::Id id) {
+    return static_cast<const PolicyStore*>(self)->policy_.value(id).expiry_ns;
+  }
+
   // The engine copies the handle next, which writes its reference count: start loading that
   // line now. With std::make_shared (how codecs and loaders build values) the count sits just
   // before the value; for other values this is a harmless wasted prefetch.
@@ -79,9 +101,7 @@ class PolicyStore final : public LocalStore {
     if (address != 0) __builtin_prefetch(reinterpret_cast<const void*>(address - sizeof(long)), 1);
   }
 
-  static_assert(sizeof(detail::Node<std::string, AnyValue>) == detail::kCacheLine, "a node is one cache line");
-
-  Policy<std::string, AnyValue> policy_;
+  Policy<std::string, TimedValue> policy_;
   TimerWheel wheel_;
   Weigher weigher_;
 };

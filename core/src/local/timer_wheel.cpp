@@ -5,16 +5,25 @@
 
 namespace cacheme::local {
 
-TimerWheel::TimerWheel(core::Instant start) : now_(start.time_since_epoch().count()) {
+TimerWheel::TimerWheel(core::Instant start) : TimerWheel(start, ExpirySource{}) {}
+
+TimerWheel::TimerWheel(core::Instant start, ExpirySource source) : now_(start.time_since_epoch().count()), source_(source) {
   links_.resize(kSentinels);
   for (std::uint32_t s = 0; s < kSentinels; ++s) links_[s] = {s, s};
 }
 
 void TimerWheel::grow(Id id) {
-  if (id < expiry_.size()) return;
-  const std::size_t size = std::max<std::size_t>(std::size_t{id} + 1, expiry_.size() * 2);
-  expiry_.resize(size, kUnscheduled);
-  links_.resize(kSentinels + size, Link{0, 0});
+  if (node(id) < links_.size()) return;
+  const std::size_t ids = links_.size() - kSentinels;
+  std::size_t size = std::max<std::size_t>(std::size_t{id} + 1, ids * 2);
+  if (node(id) < links_.capacity()) size = links_.capacity() - kSentinels;  // as reserved
+  links_.resize(kSentinels + size, Link{kUnlinked, kUnlinked});
+  if (!source_.expiry_ns) expiry_.resize(size);
+}
+
+void TimerWheel::reserve(std::size_t ids) {
+  links_.reserve(kSentinels + ids);
+  if (!source_.expiry_ns) expiry_.reserve(ids);
 }
 
 void TimerWheel::link(std::uint32_t sentinel, std::uint32_t n) noexcept {
@@ -28,6 +37,7 @@ void TimerWheel::unlink(std::uint32_t n) noexcept {
   const Link l = links_[n];
   links_[l.prev].next = l.next;
   links_[l.next].prev = l.prev;
+  links_[n] = {kUnlinked, kUnlinked};
   // An emptied bucket clears its occupancy bit (a sentinel linked to itself).
   for (std::uint32_t s : {l.prev, l.next}) {
     if (s < kSentinels && links_[s].next == s) occupied_[s / kBuckets] &= ~(std::uint64_t{1} << (s % kBuckets));
@@ -54,19 +64,19 @@ void TimerWheel::place(Id id, std::int64_t expiry) {
 
 void TimerWheel::schedule(Id id, core::Instant expiry) {
   grow(id);
-  if (expiry_[id] != kUnscheduled) {
+  if (scheduled(id)) {
     unlink(node(id));
   } else {
     ++size_;
   }
-  expiry_[id] = expiry.time_since_epoch().count();
-  place(id, expiry_[id]);
+  const std::int64_t at = expiry.time_since_epoch().count();
+  if (!source_.expiry_ns) expiry_[id] = at;
+  place(id, at);
 }
 
 void TimerWheel::cancel(Id id) noexcept {
   if (!scheduled(id)) return;
   unlink(node(id));
-  expiry_[id] = kUnscheduled;
   --size_;
 }
 
@@ -78,13 +88,14 @@ void TimerWheel::process_bucket(int level, std::uint32_t bucket, std::int64_t no
   occupied_[level] &= ~(std::uint64_t{1} << bucket);
   while (n != sentinel) {
     const std::uint32_t next = links_[n].next;
+    links_[n] = {kUnlinked, kUnlinked};
     const Id id = n - kSentinels;
-    if (expiry_[id] <= now) {
-      expiry_[id] = kUnscheduled;
+    const std::int64_t expiry = expiry_ns(id);
+    if (expiry <= now) {
       --size_;
       expired_.push_back(id);
     } else {
-      place(id, expiry_[id]);
+      place(id, expiry);
     }
     n = next;
   }

@@ -94,7 +94,7 @@ struct KeyTraits<std::uint64_t> {
 };
 
 /// String keys: lookups take a `std::string_view`, so the engine never allocates to read;
-/// nodes hold a `SmallKey` (up to 38 bytes inline, in the node's cache line).
+/// nodes hold a `SmallKey` (up to 30 bytes inline, in the node's cache line).
 template <>
 struct KeyTraits<std::string> {
   /// What lookups take.

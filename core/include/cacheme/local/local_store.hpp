@@ -48,6 +48,10 @@ class LocalStore {
 
   virtual std::size_t size() const = 0;
   virtual std::size_t capacity() const = 0;
+
+  /// Bytes held by the store's own structures: nodes (with inline keys and value handles),
+  /// index, queues, sketch, timers; not the values themselves nor long keys' heap copies.
+  virtual std::size_t memory_bytes() const = 0;
 };
 
 /// Builds a store from a `local://` URL: `local://lru?size=N` or `local://tlfu?size=N`.

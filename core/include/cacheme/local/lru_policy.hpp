@@ -88,6 +88,8 @@ class LruPolicy {
   View key(std::uint32_t id) const noexcept { return KeyTraits<Key>::view(table_[id].key); }
   /// The value of the live node `id` (the reference is valid until the next insert).
   Value& value(std::uint32_t id) noexcept { return table_[id].value; }
+  /// The value of the live node `id`, read-only.
+  const Value& value(std::uint32_t id) const noexcept { return table_[id].value; }
 
   /// Live entries.
   std::size_t size() const noexcept { return table_.size(); }

@@ -35,11 +35,12 @@ enum class Queue : std::uint8_t {
   lru,        ///< the single queue of exact LRU
 };
 
-/// Cache-line alignment of a string-keyed node (`Node<std::string, AnyValue>` is 64 bytes).
+/// Cache-line alignment of a string-keyed node (one line, 64 bytes).
 inline constexpr std::size_t kCacheLine = 64;
 
-/// One cached entry. With string keys and a shared value it is exactly one cache line:
-/// value 16, key 39 (38 inline bytes), queue 1, hash 4, weight 4; a hit reads that one line.
+/// One cached entry. With string keys and the engine's entries (a shared value and its expiry)
+/// it is exactly one cache line: value 24, key 31 (30 inline bytes), queue 1, hash 4, weight 4;
+/// a hit reads that one line.
 template <class Key, class Value>
 struct alignas(std::is_same_v<Key, std::string> ? kCacheLine : alignof(std::uint64_t)) Node {
   [[no_unique_address]] Value value{};

@@ -9,14 +9,14 @@
 
 namespace cacheme::local {
 
-/// An owned byte string of 39 bytes, byte-aligned, so that a node can pack it with other
-/// fields in one 64-byte cache line. Up to `kInline` (38) bytes live inside the object, so a
+/// An owned byte string of 31 bytes, byte-aligned, so that a node can pack it with other
+/// fields (the value handle, its expiry) in one 64-byte cache line. Up to `kInline` (30) bytes live inside the object, so a
 /// lookup compares them without a second cache miss and an insert allocates nothing; longer
 /// keys live on the heap. The last byte is the inline length, or `kHeap`.
 class SmallKey {
  public:
   /// The longest key stored inline.
-  static constexpr std::size_t kInline = 38;
+  static constexpr std::size_t kInline = 30;
 
   SmallKey() noexcept = default;
   ~SmallKey() { clear(); }
@@ -92,6 +92,6 @@ class SmallKey {
   unsigned char bytes_[kInline + 1] = {};
 };
 
-static_assert(sizeof(SmallKey) == 39 && alignof(SmallKey) == 1);
+static_assert(sizeof(SmallKey) == 31 && alignof(SmallKey) == 1);
 
 }  // namespace cacheme::local

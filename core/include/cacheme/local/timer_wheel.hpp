@@ -29,27 +29,44 @@ namespace cacheme::local {
 /// the first `advance` whose `now` reaches its expiry: never early, never later than that call.
 /// `next_expiry()` is a lower bound of the next instant at which `advance` has work to do.
 ///
-/// Memory: 16 bytes per id (expiry and two 32-bit links), allocated up to the largest id used.
+/// Expiries. The wheel keeps each id's expiry itself (8 bytes per id), or reads it from its
+/// owner (`ExpirySource`): a cache keeps it in the entry's node, which a hit reads anyway, so
+/// checking a TTL costs no second cache miss and the wheel only adds its links.
+///
+/// Memory: two 32-bit links per id, plus the expiry when the wheel keeps it, allocated up to
+/// the largest id used.
 class TimerWheel {
  public:
   /// An entry's number, chosen by the caller (e.g. a node slot); ids should be dense.
   using Id = std::uint32_t;
 
-  /// An empty wheel whose clock reads `start`.
+  /// Where the wheel reads the expiry (ns since the clock's epoch) of a scheduled id, when its
+  /// owner keeps them: `expiry_ns(context, id)` must return what `schedule` was given last.
+  struct ExpirySource {
+    const void* context = nullptr;
+    std::int64_t (*expiry_ns)(const void* context, Id id) = nullptr;
+  };
+
+  /// An empty wheel whose clock reads `start`, keeping the expiries itself.
   explicit TimerWheel(core::Instant start = core::Instant{});
+  /// An empty wheel whose clock reads `start`, reading the expiries from `source`.
+  TimerWheel(core::Instant start, ExpirySource source);
 
   /// Schedules `id` to expire at `expiry`, or reschedules it if already scheduled. An expiry
   /// at or before the wheel's clock leaves at the next `advance`.
   void schedule(Id id, core::Instant expiry);
 
+  /// Makes room for ids below `ids` at once (growth otherwise doubles, overshooting).
+  void reserve(std::size_t ids);
+
   /// Forgets `id` (no-op if it is not scheduled).
   void cancel(Id id) noexcept;
 
   /// Whether `id` is scheduled.
-  bool scheduled(Id id) const noexcept { return id < expiry_.size() && expiry_[id] != kUnscheduled; }
+  bool scheduled(Id id) const noexcept { return node(id) < links_.size() && links_[node(id)].prev != kUnlinked; }
 
   /// The expiry of a scheduled `id`.
-  core::Instant expiry(Id id) const noexcept { return core::Instant(core::Duration(expiry_[id])); }
+  core::Instant expiry(Id id) const noexcept { return core::Instant(core::Duration(expiry_ns(id))); }
 
   /// Moves the clock to `now` (a `now` in the past is ignored) and calls `on_expire(id)` once
   /// for every id whose expiry is at or before `now`; those ids are no longer scheduled when
@@ -80,7 +97,7 @@ class TimerWheel {
   static constexpr std::uint32_t kBuckets = 1U << kBucketBits;
   static constexpr int kFirstShift = 20;  // level-0 tick: 2^20 ns ~ 1.05 ms
   static constexpr std::uint32_t kSentinels = kLevels * kBuckets;
-  static constexpr std::int64_t kUnscheduled = INT64_MIN;
+  static constexpr std::uint32_t kUnlinked = UINT32_MAX;  // the links of an id not scheduled
 
   static constexpr int shift(int level) noexcept { return kFirstShift + kBucketBits * level; }
 
@@ -98,10 +115,12 @@ class TimerWheel {
   void link(std::uint32_t sentinel, std::uint32_t n) noexcept;
   void unlink(std::uint32_t n) noexcept;
   void grow(Id id);
+  std::int64_t expiry_ns(Id id) const noexcept { return source_.expiry_ns ? source_.expiry_ns(source_.context, id) : expiry_[id]; }
 
   std::int64_t now_;
   std::size_t size_ = 0;
-  std::vector<std::int64_t> expiry_;  // by id; kUnscheduled when not in the wheel
+  ExpirySource source_;
+  std::vector<std::int64_t> expiry_;  // by id, when the wheel keeps the expiries
   std::vector<Link> links_;           // bucket sentinels, then one per id
   std::array<std::uint64_t, kLevels> occupied_{};  // bit b: bucket b of the level is non-empty
   std::int64_t current_min_ = INT64_MAX;  // lower bound of expiries in the current level-0 bucket
