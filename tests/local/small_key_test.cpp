@@ -36,6 +36,21 @@ TEST_CASE("small keys: inline up to 30 bytes, heap beyond, equal only to the sam
   }
 }
 
+TEST_CASE("small keys: a difference at any position of any length is seen", "[small_key]") {
+  for (std::size_t n = 1; n <= 40; ++n) {
+    std::string text;
+    for (std::size_t i = 0; i < n; ++i) text.push_back(static_cast<char>('a' + i % 26));
+    SmallKey key;
+    key.assign(text);
+    REQUIRE(key == std::string_view(text));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string other = text;
+      other[i] = static_cast<char>(other[i] ^ 0x80);  // a high bit too: bytes compare unsigned
+      CHECK_FALSE(key == std::string_view(other));
+    }
+  }
+}
+
 TEST_CASE("the string hash depends on the seed and on every byte", "[hash]") {
   using cacheme::local::hash_bytes;
   for (const std::size_t n : {0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 100}) {
