@@ -33,8 +33,10 @@ namespace cacheme::local {
 /// over a sliding window of about 40 x capacity accesses. Caffeine uses 10 x capacity; then a
 /// key near the cache's boundary on a skewed (Zipf) workload is seen less than once per sample
 /// and looks like a one-hit wonder. With 40 x, `cacheme-bench sim` on a Zipf(1.0001) stream
-/// gains 0.5 to 1.5 points at 500..20,000 entries, LOOP and OLTP a little; 100 x was too slow
-/// to forget for OLTP's shifting popularity.
+/// gains 0.4 to 1.5 points at 500..20,000 entries, OLTP 0.5 on average, LOOP a little; 100 x
+/// was too slow to forget for OLTP's shifting popularity. The cost: the sketch forgets a past
+/// phase's popular keys 4 x slower, so after a sudden change of workload they hold the main
+/// space longer (and the hill climber, which sees no gain meanwhile, adapts later).
 ///
 /// Memory: four words (64 counters) per cached entry, rounded up to a power of two: 32 bytes
 /// per entry. A sample 4 x longer sees about 4 x more distinct keys, so the table is 4 x wider
