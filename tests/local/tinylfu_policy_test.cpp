@@ -115,7 +115,11 @@ TEST_CASE("the hill climber shrinks the window on a frequency-biased trace", "[t
     const std::uint64_t x = random.next();
     access(policy, (x & 1) != 0 ? 1'000'000 + (x >> 1) % 900 : fresh++);
   }
-  CHECK(policy.window_capacity() < grown / 4);
+  // Slower than with Caffeine's 10 x capacity sketch sample: the sketch remembers the recency
+  // phase's popular keys 4 x longer (40 x capacity), and while they hold main the climber's
+  // first steps show no gain. Measured over seeds, the window left after these 600,000
+  // requests ranges 260..720 (10 x capacity: 60..400).
+  CHECK(policy.window_capacity() < grown / 2);
 }
 
 TEST_CASE("tlfu is deterministic for a seed", "[tlfu]") {

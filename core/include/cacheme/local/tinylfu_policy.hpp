@@ -37,8 +37,8 @@ namespace cacheme::local {
 /// still 0.2). An attacker must still win 4096 coin flips on average per displaced entry.
 ///
 /// Memory beyond key and value: the node (64 bytes with a string key and a shared value, the
-/// key's inline bytes and the value included), 8 bytes of queue links, 8 of index and 8 of
-/// sketch per entry (index and sketch rounded up to powers of two).
+/// key's inline bytes and the value included), 8 bytes of queue links, 8 of index and 32 of
+/// sketch per entry (index and sketch rounded up to powers of two; see `FrequencySketch`).
 template <class Key, class Value = NoValue>
 class TinyLfuPolicy {
  public:
@@ -49,7 +49,7 @@ class TinyLfuPolicy {
       : capacity_(std::max<std::uint64_t>(capacity, 1)),
         table_(static_cast<std::size_t>(capacity_), seed),
         sketch_(static_cast<std::size_t>(capacity_)),
-        climber_(capacity_, sketch_.sample_size()),
+        climber_(capacity_, kClimberSamplePerEntry * capacity_),
         random_(seed ^ 0x5bd1e9955bd1e995ULL) {
     window_max_ = capacity_ - static_cast<std::uint64_t>(kMainPercent * static_cast<double>(capacity_));
     protected_max_ = static_cast<std::uint64_t>(kProtectedPercent * static_cast<double>(capacity_ - window_max_));
@@ -156,6 +156,9 @@ class TinyLfuPolicy {
  private:
   static constexpr double kMainPercent = 0.99;
   static constexpr double kProtectedPercent = 0.80;
+  // The hill climber's sample (Caffeine's 10 x capacity), apart from the sketch's longer one:
+  // a longer sample would leave it too few decisions on a trace (OLTP: 10x gives 52 at 1,750).
+  static constexpr std::uint64_t kClimberSamplePerEntry = 10;
   static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
   static constexpr std::uint64_t kJitterMask = 4095;  // admit a losing warm candidate 1 in 4096
 
