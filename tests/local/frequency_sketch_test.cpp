@@ -64,17 +64,18 @@ TEST_CASE("estimates of distinct keys stay small and never underestimate", "[ske
   CHECK(overestimated < 100);
 }
 
-TEST_CASE("the table holds four words (64 counters) per entry, rounded up to a power of two", "[sketch]") {
-  CHECK(FrequencySketch(1000).memory_bytes() == 4096 * 8);
-  CHECK(FrequencySketch(1024).memory_bytes() == 4096 * 8);
+TEST_CASE("the table holds two words (32 counters) per entry, in whole blocks of 8 words", "[sketch]") {
+  CHECK(FrequencySketch(1000).memory_bytes() == 2000 * 8);
+  CHECK(FrequencySketch(1001).memory_bytes() == 2008 * 8);
+  CHECK(FrequencySketch(100'000).memory_bytes() == 200'000 * 8);
   CHECK(FrequencySketch(1).memory_bytes() == 64);  // one block at least
 }
 
 TEST_CASE("conservative update never underestimates, even when keys crowd the table", "[sketch]") {
-  // 128 entries: 8192 counters for 3000 keys (12000 counter references), far more than the
+  // 256 entries: 8192 counters for 3000 keys (12000 counter references), far more than the
   // table the sketch is sized for, so most counters are shared. An increment raises only the
   // key's smallest counters; a key's estimate must still cover its own count.
-  FrequencySketch sketch(128);
+  FrequencySketch sketch(256);
   REQUIRE(sketch.sample_size() > 3000 * 3 / 2);  // no halving during the test
   for (std::uint64_t round = 0; round < 3; ++round) {
     for (std::uint64_t k = 0; k < 3000; ++k) {
@@ -87,7 +88,7 @@ TEST_CASE("conservative update never underestimates, even when keys crowd the ta
     CHECK(f >= static_cast<int>(k % 4));
     if (f > static_cast<int>(k % 4)) ++overestimated;
   }
-  // Crowded, yet most estimates are exact; conservative update overestimates far fewer keys
-  // than a plain count-min update would (344 against 618 here).
+  // Crowded, yet most estimates are exact (348 of the 3000 keys are overestimated here).
+  INFO("overestimated " << overestimated);
   CHECK(overestimated < 450);
 }

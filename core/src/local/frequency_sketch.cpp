@@ -13,9 +13,8 @@ constexpr std::uint64_t kResetMask = 0x7777777777777777ULL;  // clears the bit s
 }  // namespace
 
 FrequencySketch::FrequencySketch(std::size_t capacity) {
-  const std::size_t words = std::bit_ceil(std::max<std::size_t>(kWordsPerEntry * capacity, kWordsPerBlock));
-  blocks_.assign(words / kWordsPerBlock, Block{});
-  block_mask_ = blocks_.size() - 1;
+  const std::size_t words = std::max<std::size_t>(kWordsPerEntry * capacity, kWordsPerBlock);
+  blocks_.assign((words + kWordsPerBlock - 1) / kWordsPerBlock, Block{});
   sample_size_ = kSamplePerEntry * std::max<std::size_t>(capacity, 1);
 }
 

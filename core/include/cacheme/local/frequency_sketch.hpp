@@ -38,10 +38,12 @@ namespace cacheme::local {
 /// phase's popular keys 4 x slower, so after a sudden change of workload they hold the main
 /// space longer (and the hill climber, which sees no gain meanwhile, adapts later).
 ///
-/// Memory: four words (64 counters) per cached entry, rounded up to a power of two: 32 bytes
-/// per entry. A sample 4 x longer sees about 4 x more distinct keys, so the table is 4 x wider
-/// than Caffeine's (one word per entry) to keep the collision rate per sample where Caffeine's
-/// is; at one word per entry the longer sample gained nothing on Zipf (collisions ate it).
+/// Memory: two words (32 counters) per cached entry, 16 bytes (Caffeine: one word). The block
+/// count is not rounded to a power of two (a key's block comes from its hash by multiply-shift).
+/// A longer sample sees more distinct keys, so a wider table keeps collisions down; measured
+/// with `cacheme-bench sim` (OLTP, LOOP, Glimpse, Zipf seeds 1-3) at 1, 2, 4, 6 and 8 words,
+/// one word lost the longer sample's gain on Zipf, and beyond two the results only moved within
+/// the runs' noise (about half a point either way) at up to 48 more bytes per entry.
 class FrequencySketch {
  public:
   /// A sketch sized for a cache of `capacity` entries (at least one block).
@@ -55,7 +57,7 @@ class FrequencySketch {
 
   /// Starts loading the cache line of `hash`'s counters (a hint: call it before a lookup whose
   /// outcome will increment them, so that the two memory accesses overlap).
-  void prefetch(std::uint64_t hash) const noexcept { __builtin_prefetch(&blocks_[hash & block_mask_]); }
+  void prefetch(std::uint64_t hash) const noexcept { __builtin_prefetch(&blocks_[block_of(hash)]); }
 
   /// Increments since the last halving (a halving also halves this count).
   std::size_t sample_count() const noexcept { return size_; }
@@ -72,7 +74,7 @@ class FrequencySketch {
   /// Increments per halving, per entry of capacity (Caffeine: 10).
   static constexpr std::size_t kSamplePerEntry = 40;
   /// Words of 16 counters per entry of capacity, before rounding up (Caffeine: 1).
-  static constexpr std::size_t kWordsPerEntry = 4;
+  static constexpr std::size_t kWordsPerEntry = 2;
 
  private:
   static constexpr int kMaxCount = 15;
@@ -91,10 +93,16 @@ class FrequencySketch {
     int shift;
   };
   static Slot slot(std::uint64_t counter_hash, int i) noexcept;
+
+  /// The block of a hash: its low 32 bits scaled to the block count ("fastrange", Lemire 2016),
+  /// uniform without a power-of-two table.
+  std::size_t block_of(std::uint64_t hash) const noexcept {
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(static_cast<std::uint32_t>(hash)) * blocks_.size()) >> 32);
+  }
   static std::uint64_t counter_hash(std::uint64_t hash) noexcept;
 
   std::vector<Block> blocks_;
-  std::uint64_t block_mask_ = 0;
+
   std::size_t sample_size_ = 0;
   std::size_t size_ = 0;
 };
@@ -110,7 +118,7 @@ inline FrequencySketch::Slot FrequencySketch::slot(std::uint64_t counter_hash, i
 }
 
 inline int FrequencySketch::frequency(std::uint64_t hash) const noexcept {
-  const Block& b = blocks_[hash & block_mask_];
+  const Block& b = blocks_[block_of(hash)];
   const std::uint64_t c = counter_hash(hash);
   int result = kMaxCount;
   for (int i = 0; i < 4; ++i) {
@@ -121,7 +129,7 @@ inline int FrequencySketch::frequency(std::uint64_t hash) const noexcept {
 }
 
 inline void FrequencySketch::increment(std::uint64_t hash) noexcept {
-  Block& b = blocks_[hash & block_mask_];
+  Block& b = blocks_[block_of(hash)];
   const std::uint64_t c = counter_hash(hash);
   Slot slots[4];
   int counts[4];
