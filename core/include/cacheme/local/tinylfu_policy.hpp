@@ -88,6 +88,7 @@ class TinyLfuPolicy {
   std::uint32_t insert(View key, Value value, std::uint32_t weight, OnEvict&& on_evict) {
     drain();
     const std::uint32_t h = table_.hash(key);
+    sketch_.prefetch(h);  // counted below either way: overlap that load with the index probe
     std::uint32_t id = table_.find(key, h);
     if (id != kNoNode) {
       auto& n = table_[id];
@@ -196,6 +197,17 @@ class TinyLfuPolicy {
     }
   }
 
+  /// Starts loading the sketch counters of the next admission contest's likely candidate (the
+  /// window's oldest) and victim (probation's oldest), so that the two chains of misses (node,
+  /// then counters) overlap each other and the queue moves before `admit` reads them.
+  void prefetch_contest() const noexcept {
+    if (window_.weight() <= window_max_) return;  // no candidate: no contest
+    const std::uint32_t candidate = window_.head();
+    const std::uint32_t victim = probation_.head();
+    if (candidate != kNoNode) sketch_.prefetch(table_[candidate].hash);
+    if (victim != kNoNode) sketch_.prefetch(table_[victim].hash);
+  }
+
   /// TinyLFU admission: does `candidate` deserve the place of `victim`?
   bool admit(std::uint32_t candidate, std::uint32_t victim) noexcept {
     const int candidate_freq = sketch_.frequency(table_[candidate].hash);
@@ -209,6 +221,7 @@ class TinyLfuPolicy {
   /// candidate (a former window entry) against probation's least recently used victim.
   template <class OnEvict>
   void evict(OnEvict&& on_evict) {
+    prefetch_contest();
     std::uint32_t candidate = kNoNode;
     while (window_.weight() > window_max_) {
       const std::uint32_t id = window_.head();
