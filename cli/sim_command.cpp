@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cacheme/local/belady.hpp"
+#include "cacheme/local/exact_lfu.hpp"
 #include "cacheme/local/lru_policy.hpp"
 #include "cacheme/local/tinylfu_policy.hpp"
 #include "report.hpp"
@@ -46,6 +47,7 @@ std::uint64_t hits_of(const std::string& policy, std::span<const std::uint64_t> 
                       std::uint64_t seed) {
   if (policy == "lru") return simulate<local::LruPolicy<std::uint64_t>>(keys, size, seed);
   if (policy == "tlfu") return simulate<local::TinyLfuPolicy<std::uint64_t>>(keys, size, seed);
+  if (policy == "lfu") return local::exact_lfu_hits(keys, size);
   return local::belady_hits(keys, size);
 }
 
@@ -117,9 +119,9 @@ Command add_sim_command(CLI::App& parent) {
   zipf("--zipf-imax", options->zipf.imax, "Zipf largest key");
   zipf("--requests", options->zipf.requests, "Requests of the generated trace");
   sim->add_option("--seed", options->zipf.seed, "Seed of the trace generator and the policies")->capture_default_str();
-  sim->add_option("--policy", options->policies, "Policies: lru, tlfu, opt")
+  sim->add_option("--policy", options->policies, "Policies: lru, tlfu, opt (Belady's optimum), lfu (exact counts that never age, for reference)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"lru", "tlfu", "opt"}))
+      ->check(CLI::IsMember({"lru", "tlfu", "opt", "lfu"}))
       ->capture_default_str();
   sim->add_option("--sizes", options->sizes, "Cache sizes (entries)")
       ->delimiter(',')
