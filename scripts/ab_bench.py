@@ -1,3 +1,13 @@
+#!/usr/bin/env python3
+"""Runs two builds of a Google Benchmark binary in turn and prints the median of each benchmark.
+
+Usage: scripts/ab_bench.py OLD_BINARY NEW_BINARY FILTER RUNS
+e.g.   scripts/ab_bench.py ../old/build/tests/bench_local build/tests/bench_local 'store' 5
+
+The machine is shared and noisy: a figure measured an hour apart from another says little, so
+the two builds alternate (old first on even rounds, new first on odd ones) and are compared by
+their medians, side by side in one session.
+"""
 import subprocess, sys, json, statistics, collections
 old, new, flt, reps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 res = {old: collections.defaultdict(list), new: collections.defaultdict(list)}
