@@ -135,3 +135,31 @@ TEST_CASE("the wheel agrees with an ordered map on random schedules", "[wheel]")
     REQUIRE(wheel.size() == oracle.size());
   }
 }
+
+TEST_CASE("a wheel reading its expiries from the owner expires by the owner's values", "[wheel]") {
+  // The owner keeps the expiries (as a cache keeps them in its nodes); the wheel reads them
+  // when it sweeps a bucket, including when it cascades an entry down to a finer level.
+  std::map<TimerWheel::Id, std::int64_t> owned;
+  const TimerWheel::ExpirySource source{&owned, [](const void* context, TimerWheel::Id id) {
+                                          return static_cast<const std::map<TimerWheel::Id, std::int64_t>*>(context)->at(id);
+                                        }};
+  TimerWheel wheel(kStart, source);
+  const auto schedule = [&](TimerWheel::Id id, Instant at) {
+    owned[id] = at.time_since_epoch().count();
+    wheel.schedule(id, at);
+  };
+  schedule(1, kStart + 10ms);
+  schedule(2, kStart + 90s);  // a coarse level, cascaded on the way
+  schedule(3, kStart + 1h);
+  CHECK(wheel.scheduled(2));
+  CHECK(wheel.expiry(2) == kStart + 90s);
+  CHECK(advance(wheel, kStart + 10ms) == std::vector<TimerWheel::Id>{1});
+  schedule(3, kStart + 20s);  // rescheduled sooner
+  CHECK(advance(wheel, kStart + 20s) == std::vector<TimerWheel::Id>{3});
+  CHECK(advance(wheel, kStart + 90s - 1ns).empty());
+  CHECK(advance(wheel, kStart + 90s) == std::vector<TimerWheel::Id>{2});
+  CHECK(wheel.size() == 0);
+  TimerWheel owning(kStart);  // the same ids, expiries kept by the wheel: 8 more bytes per id
+  for (TimerWheel::Id id = 1; id <= 3; ++id) owning.schedule(id, kStart + 1h);
+  CHECK(wheel.memory_bytes() < owning.memory_bytes());
+}

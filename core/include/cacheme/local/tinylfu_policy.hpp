@@ -36,9 +36,12 @@ namespace cacheme::local {
 /// LOOP) every candidate is warm and ties, and 1/128 cost 4 points of hit ratio there (1/1024
 /// still 0.2). An attacker must still win 4096 coin flips on average per displaced entry.
 ///
-/// Memory beyond key and value: the node (64 bytes with a string key and a shared value, the
-/// key's inline bytes and the value included), 8 bytes of queue links, 8 of index and 32 of
-/// sketch per entry (index and sketch rounded up to powers of two; see `FrequencySketch`).
+/// Memory beyond key and value: the node (64 bytes with a string key, the key's inline bytes,
+/// the value and its expiry included), 8 bytes of queue links, 10 to 20 of index (8-byte slots,
+/// a power of two of them, at most 80% full) and 16 of sketch per entry (see `FrequencySketch`).
+///
+/// Hits are buffered (`AccessBuffer`): `touch` records one, and the queues and the sketch see
+/// it with its batch, before any operation or inspection that depends on them.
 template <class Key, class Value = NoValue>
 class TinyLfuPolicy {
  public:
@@ -158,7 +161,8 @@ class TinyLfuPolicy {
   static constexpr double kMainPercent = 0.99;
   static constexpr double kProtectedPercent = 0.80;
   // The hill climber's sample (Caffeine's 10 x capacity), apart from the sketch's longer one:
-  // a longer sample would leave it too few decisions on a trace (OLTP: 10x gives 52 at 1,750).
+  // a 40 x sample would leave it too few decisions on a trace (OLTP at 1,750 entries: 13
+  // window adjustments over the whole trace instead of 52).
   static constexpr std::uint64_t kClimberSamplePerEntry = 10;
   static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
   static constexpr std::uint64_t kJitterMask = 4095;  // admit a losing warm candidate 1 in 4096
