@@ -55,8 +55,9 @@ TEST_CASE("concurrent gets of one key share one fetch per tier and one load", "[
 
 TEST_CASE("a failed load reaches every waiter and caches nothing", "[engine][rule5]") {
   Harness h;
+  h.local("local");
   auto r = h.remote("redis");
-  auto n = h.node({{"redis", std::nullopt}});
+  auto n = h.node({{"local", std::nullopt}, {"redis", std::nullopt}});
   auto a = h.get(n, "k").ticket;
   auto b = h.get(n, "k").ticket;
   h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
@@ -69,10 +70,13 @@ TEST_CASE("a failed load reaches every waiter and caches nothing", "[engine][rul
   h.expect_no_effect();  // no store
   CHECK(h.engine.flights() == 0);
   auto st = h.engine.stats(n);
-  CHECK(st.load_failures == 1);
-  CHECK(st.hits == 0);
-  // The next request starts afresh.
-  h.get(n, "k");
+  CHECK(st.load_failure_count() == 1);
+  CHECK(st.load_success_count() == 0);
+  CHECK(st.load_failure_rate() == 1.0);
+  CHECK(st.hit_count() == 0);
+  CHECK(st.miss_rate() == 1.0);
+  // The next request starts afresh: nothing in the local tier, a new fetch.
+  CHECK_FALSE(h.get(n, "k").ready);
   h.expect_fetch(r, {Harness::key("k")});
 }
 
@@ -215,8 +219,14 @@ TEST_CASE("stats are exact for get and get_all", "[engine][rule8]") {
   h.expect_reply(t);
   auto st = h.engine.stats(n);
   CHECK(st.requests == 3);
+  CHECK(st.request_count() == 3);
   CHECK(st.hits == 2);  // x from redis, and its duplicate shared the flight
+  CHECK(st.hit_count() == 2);
   CHECK(st.miss_count() == 1);
+  CHECK(st.miss_rate() == Approx(1.0 / 3));
+  CHECK(st.load_success_count() == 1);
+  CHECK(st.load_failure_count() == 0);
+  CHECK(st.load_failure_rate() == 0.0);
   CHECK(st.coalesced == 1);
   CHECK(st.load_count() == 1);
   CHECK(st.total_load_time() == 5'000'000);
@@ -255,6 +265,25 @@ TEST_CASE("an invalidate during a load keeps the stale value out", "[engine][rul
   REQUIRE(local_hit.ready);
   CHECK(as_str(local_hit.ready) == "fresh");
   CHECK(h.engine.flights() == 0);
+}
+
+TEST_CASE("invalidate removes the local copy as well as the remote one", "[engine][rule6]") {
+  Harness h;
+  h.local("local");
+  auto r = h.remote("redis");
+  auto n = h.node({{"local", std::nullopt}, {"redis", std::nullopt}});
+  auto t = h.get(n, "k").ticket;
+  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
+  h.loaded(h.expect_load({"k"}), {"V"});
+  CHECK(h.expect_value(t) == "V");
+  h.written(h.expect_store(r, {Harness::key("k")}).id);
+  REQUIRE(h.get(n, "k").ready);  // a local hit
+  auto inv = h.engine.invalidate(n, "k", h.now);
+  h.drain();
+  h.written(h.expect_erase(r, {Harness::key("k")}).id);
+  CHECK_FALSE(h.expect_reply(inv).error);
+  CHECK_FALSE(h.get(n, "k").ready);  // gone from the local tier: read from redis again
+  h.expect_fetch(r, {Harness::key("k")});
 }
 
 TEST_CASE("invalidate reports a failed erase", "[engine][rule6]") {
@@ -303,6 +332,66 @@ TEST_CASE("the doorkeeper skips the first write of a key and takes the second", 
       h.written(h.expect_store(r, {Harness::key("k")}).id);
     }
   }
+}
+
+TEST_CASE("the doorkeeper writes no tier on a first sighting, and forgets after n keys", "[engine][rule7]") {
+  Harness h;
+  h.local("local");
+  auto r = h.remote("redis");
+  auto n = h.node({{"local", std::nullopt}, {"redis", std::nullopt}}, "v1", core::DoorkeeperOptions{2, 0.01});
+  // Reads a key that neither tier holds; returns whether its value was written back.
+  auto load_once = [&](const std::string& key) {
+    auto t = h.get(n, key);
+    REQUIRE_FALSE(t.ready);  // never a local hit here
+    h.fetched(h.expect_fetch(r, {Harness::key(key)}), {std::nullopt});
+    h.loaded(h.expect_load({key}), {"V" + key});
+    CHECK(h.expect_value(t.ticket) == "V" + key);
+    if (h.effects.empty()) {
+      CHECK(h.engine.flights() == 0);
+      return false;
+    }
+    h.written(h.expect_store(r, {Harness::key(key)}).id);
+    return true;
+  };
+  CHECK_FALSE(load_once("k"));  // first sighting: neither the local tier nor redis
+  CHECK(load_once("k"));        // second: both
+  CHECK(h.get(n, "k").ready);
+  CHECK_FALSE(load_once("a"));  // the filter now holds k and a: n = 2
+  CHECK_FALSE(load_once("b"));  // the third insertion clears it first
+  CHECK_FALSE(load_once("a"));  // so a is a first sighting again
+  CHECK(load_once("a"));
+}
+
+TEST_CASE("get_all fetches each remote tier once, in chain order, for what is still missing", "[engine][rule4]") {
+  Harness h;
+  auto r1 = h.remote("r1");
+  auto r2 = h.remote("r2");
+  auto n = h.node({{"r1", std::nullopt}, {"r2", std::nullopt}});
+  auto t = h.get_all(n, {"a", "b", "c", "b"});
+  auto f1 = h.expect_fetch(r1, {Harness::key("a"), Harness::key("b"), Harness::key("c")});
+  h.expect_no_effect();
+  h.fetched(f1, {std::nullopt, entry("B"), std::nullopt});  // r1 holds b
+  auto f2 = h.expect_fetch(r2, {Harness::key("a"), Harness::key("c")});
+  h.expect_no_effect();
+  h.fetched(f2, {std::nullopt, entry("C")});  // r2 holds c: copied back to r1
+  auto back = h.expect_store(r1, {Harness::key("c")});
+  auto load = h.expect_load({"a"});
+  h.expect_no_effect();
+  h.loaded(load, {"A"});
+  auto reply = h.expect_reply(t);
+  REQUIRE(reply.values.size() == 4);
+  std::vector<std::string> got;
+  for (auto& v : reply.values) got.push_back(v ? as_str(*v) : "error");
+  CHECK(got == std::vector<std::string>{"A", "B", "C", "B"});
+  auto s1 = h.expect_store(r1, {Harness::key("a")});
+  auto s2 = h.expect_store(r2, {Harness::key("a")});
+  h.expect_no_effect();
+  h.written(back.id).written(s1.id).written(s2.id);
+  CHECK(h.engine.flights() == 0);
+  auto st = h.engine.stats(n);
+  CHECK(st.tiers[0].hits == 1);
+  CHECK(st.tiers[1].hits == 1);
+  CHECK(st.load_count() == 1);
 }
 
 TEST_CASE("a cancelled caller detaches only itself", "[engine][rule3]") {

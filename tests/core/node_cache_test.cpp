@@ -28,6 +28,16 @@ struct LocalOnlyNode {
   static Meta meta() { return {.version = "v2", .caches = {{"local", std::nullopt}}}; }
 };
 
+struct GuardedNode {  // a doorkeeper in front of both tiers
+  using value_type = std::string;
+  std::string id;
+  std::string key() const { return "guarded:" + id; }
+  static Meta meta() {
+    return {.version = "v1", .caches = {{"local", std::nullopt}, {"redis", std::nullopt}}, .codec = codecs::raw,
+            .doorkeeper = BloomFilter{.capacity = 100, .false_positive_rate = 0.01}};
+  }
+};
+
 struct Typed {
   NodeCache cache;
   core::Now now{core::Instant{} + 1000s, 1'700'000'000'000};
@@ -81,6 +91,33 @@ TEST_CASE("a node type is registered at first use and its values come back typed
   auto nodes = t.cache.nodes();
   REQUIRE(nodes.size() == 1);
   CHECK(nodes[0].name.find("UserNode") != std::string::npos);
+}
+
+TEST_CASE("a node type's doorkeeper keeps a first sighting out of every tier", "[node][rule7]") {
+  Typed t;
+  for (int round = 0; round < 2; ++round) {
+    INFO("round " << round);
+    auto s = t.cache.get(GuardedNode{"g"}, t.now);
+    REQUIRE_FALSE(s.answered());  // round 1 too: round 0 left nothing in the local tier
+    auto fx = t.drain();
+    auto fetch = std::get<FetchRequest>(fx.at(0));
+    t.cache.engine().complete_fetch(fetch.id, {core::IoStatus::ok, {std::nullopt}}, t.now);
+    fx = t.drain();
+    auto load = std::get<LoadRequest>(fx.at(0));
+    std::vector<Result<core::AnyValue>> values{core::AnyValue(std::make_shared<const std::string>("G"))};
+    t.cache.engine().complete_load(load.id, std::move(values), t.now);
+    fx = t.drain();
+    CHECK(*value_cast<std::string>(*std::get<Reply>(fx.at(0)).values.at(0)) == "G");
+    if (round == 0) {
+      CHECK(fx.size() == 1);  // no store
+    } else {
+      REQUIRE(fx.size() == 2);
+      auto store = std::get<StoreRequest>(fx.at(1));
+      CHECK(store.entries.at(0).key == "cacheme:guarded:g:v1");
+      t.cache.engine().complete_write(store.id, core::IoStatus::ok, t.now);
+    }
+  }
+  CHECK(t.cache.get(GuardedNode{"g"}, t.now).ready);  // now a local hit
 }
 
 TEST_CASE("a node whose storage is missing gives a clear error", "[node]") {
