@@ -42,7 +42,7 @@ struct Tier {
   /// Deadlines of this tier's operations, in order: one timeout per tier and a `now` that never
   /// goes back make them non-decreasing, so a FIFO is enough. Entries of operations that already
   /// completed stay until they reach the front (lazy deletion).
-  std::deque<std::pair<Instant, IoId>> deadlines;
+  std::deque<std::pair<Instant, IoId>> deadlines{};
   bool is_local() const { return local != nullptr; }
 };
 

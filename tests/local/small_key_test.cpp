@@ -74,7 +74,7 @@ TEST_CASE("the store holds long keys and many keys sharing a long prefix", "[sto
     const std::string prefix(60, 'p');
     for (int i = 0; i < 2000; ++i) {
       store->insert(prefix + std::to_string(i), std::make_shared<const int>(i), std::nullopt, now);
-      store->insert("k" + std::to_string(i), std::make_shared<const int>(-i), std::nullopt, now);
+      store->insert(std::string("k").append(std::to_string(i)), std::make_shared<const int>(-i), std::nullopt, now);
     }
     CHECK(store->size() == 1000);
     int found = 0;
@@ -84,7 +84,7 @@ TEST_CASE("the store holds long keys and many keys sharing a long prefix", "[sto
         CHECK(*static_cast<const int*>(hit.value->get()) == i);
         ++found;
       }
-      const auto short_hit = store->find("k" + std::to_string(i), now);
+      const auto short_hit = store->find(std::string("k").append(std::to_string(i)), now);
       if (short_hit.value != nullptr) CHECK(*static_cast<const int*>(short_hit.value->get()) == -i);
     }
     CHECK(found > 0);

@@ -33,13 +33,11 @@ class Simulation {
       local_ = *engine_.add_local_storage("local", std::move(*store));
     }
     remote_ = *engine_.add_remote_storage("remote", {50ms});
-    core::NodeConfig node;
-    node.name = "sim";
-    node.version = "v1";
-    if (c.local_tier) node.caches.push_back({"local", std::nullopt});
-    node.caches.push_back({"remote", std::nullopt});
-    node.codec = codec::make_codec<std::string>(codec::Id::raw);
-    node_ = *engine_.add_node(std::move(node));
+    std::vector<core::ChainLink> chain;
+    if (c.local_tier) chain.push_back({"local", std::nullopt});
+    chain.push_back({"remote", std::nullopt});
+    node_ = *engine_.add_node({.name = "sim", .version = "v1", .caches = std::move(chain),
+                               .codec = codec::make_codec<std::string>(codec::Id::raw)});
   }
 
   SimResult run() {

@@ -35,8 +35,8 @@ namespace cacheme {
 
 /// One storage of a node's chain and the TTL of entries there (absent: no expiry).
 struct Cache {
-  std::string storage;
-  std::optional<core::Duration> ttl;
+  std::string storage{};
+  std::optional<core::Duration> ttl{};
 };
 
 /// The doorkeeper: a bloom filter of `capacity` insertions at rate `false_positive_rate`.
@@ -48,10 +48,10 @@ struct BloomFilter {
 
 /// A node's configuration.
 struct Meta {
-  std::string version;                    ///< last part of the full key: {prefix}:{key}:{version}
-  std::vector<Cache> caches;              ///< read left to right
-  codec::Id codec = codec::Id::msgpack;   ///< how remote tiers store values
-  std::optional<BloomFilter> doorkeeper;  ///< off by default
+  std::string version{};                    ///< last part of the full key: {prefix}:{key}:{version}
+  std::vector<Cache> caches{};              ///< read left to right
+  codec::Id codec = codec::Id::msgpack;     ///< how remote tiers store values
+  std::optional<BloomFilter> doorkeeper{};  ///< off by default
 };
 
 /// Codec constants, as in `Meta{.codec = cacheme::codecs::msgpack_zlib}`.

@@ -151,7 +151,7 @@ void full_miss(benchmark::State& state) {
     b.settle(nullptr);
     if (++i == keys.size()) {
       state.PauseTiming();
-      b.engine.set_prefix("p" + std::to_string(state.iterations()));  // every key is new again
+      b.engine.set_prefix(std::string("p").append(std::to_string(state.iterations())));  // every key is new again
       i = 0;
       state.ResumeTiming();
     }

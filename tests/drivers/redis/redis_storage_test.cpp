@@ -100,7 +100,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a store of many entries is pipelined, one SET ea
   std::vector<std::string> keys;
   for (int i = 0; i < kEntries; ++i) {
     keys.push_back(p + std::to_string(i));
-    entries.push_back(entry(keys.back(), "v" + std::to_string(i), i % 2 ? std::optional(30000ms) : std::nullopt));
+    entries.push_back(entry(keys.back(), std::string("v").append(std::to_string(i)), i % 2 ? std::optional(30000ms) : std::nullopt));
   }
   // Several requests in flight at once, spread over the pool.
   const auto a = h.store_async(entries);
@@ -113,7 +113,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a store of many entries is pipelined, one SET ea
   REQUIRE(got.status == IoStatus::ok);
   REQUIRE(got.values.size() == std::size_t(kEntries));
   int wrong = 0;
-  for (int i = 0; i < kEntries; ++i) wrong += got.values[std::size_t(i)] != "v" + std::to_string(i);
+  for (int i = 0; i < kEntries; ++i) wrong += got.values[std::size_t(i)] != std::string("v").append(std::to_string(i));
   CHECK(wrong == 0);
   CHECK(h.flush(p) == IoStatus::ok);
 }

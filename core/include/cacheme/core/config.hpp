@@ -28,8 +28,8 @@ struct RemoteOptions {
 /// One link of a node's chain: a registered storage name and how long entries live there
 /// (absent: as long as the storage keeps them).
 struct ChainLink {
-  std::string storage;
-  std::optional<Duration> ttl;
+  std::string storage{};
+  std::optional<Duration> ttl{};
 };
 
 /// The doorkeeper of a node: a bloom filter of `capacity` insertions at false-positive rate
@@ -41,11 +41,11 @@ struct DoorkeeperOptions {
 
 /// Everything the engine knows of a node.
 struct NodeConfig {
-  std::string name;                 ///< for `nodes()` and reports
-  std::string version;              ///< last part of the full key
-  std::vector<ChainLink> caches;    ///< read in this order
-  codec::ErasedCodec codec;         ///< values <-> bytes for remote tiers
-  std::optional<DoorkeeperOptions> doorkeeper;
+  std::string name{};               ///< for `nodes()` and reports
+  std::string version{};            ///< last part of the full key
+  std::vector<ChainLink> caches{};  ///< read in this order
+  codec::ErasedCodec codec{};       ///< values <-> bytes for remote tiers
+  std::optional<DoorkeeperOptions> doorkeeper{};
 };
 
 }  // namespace cacheme::core
