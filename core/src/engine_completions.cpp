@@ -56,7 +56,6 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
 }
 
 std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
-  (void)now;
   const PendingIo* pending = ios_.find(id.v);
   if (!pending || pending->kind == PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);
   PendingIo io = std::move(*take_io(id));
@@ -67,7 +66,7 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
     for (FlightId fid : io.flights) {
       Flight* f = flights_.find(fid);
       if (!f) continue;
-      --f->pending_writes;
+      if (--f->pending_writes == 0 && !f->erases_after_writes.empty()) release_erases(*f, now);
       maybe_finish(fid);
     }
     return {};

@@ -159,6 +159,35 @@ void EngineImpl::detach(std::string_view full_key) {
   maybe_finish(fid);
 }
 
+// The flight of `full_key` whose write-backs are still pending, if any.
+FlightId EngineImpl::writing_flight(std::string_view full_key) {
+  const FlightId fid = in_flight_.find(full_key, hash_key(full_key));
+  return fid && flight(fid).pending_writes > 0 ? fid : FlightId{};
+}
+
+// Erases `full_key` in a remote tier now, or after the write-backs of `writer` if it still has
+// some pending (rule 6: the erase must remove what they write).
+void EngineImpl::issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now) {
+  if (Flight* w = writer ? flights_.find(writer) : nullptr; w && w->pending_writes > 0) {
+    io.tier = tier;
+    w->erases_after_writes.push_back(std::move(io));
+    return;
+  }
+  const IoId id = new_io(std::move(io), tier, now);
+  effects_.emplace_back(EraseRequest{id, tier, {std::string(full_key)}});
+}
+
+// The flight's write-backs are all acknowledged, failed or timed out: the erases held for them go.
+void EngineImpl::release_erases(Flight& f, Now now) {
+  auto erases = std::move(f.erases_after_writes);
+  f.erases_after_writes.clear();
+  for (PendingIo& io : erases) {
+    const TierId tier = io.tier;
+    const IoId id = new_io(std::move(io), tier, now);
+    effects_.emplace_back(EraseRequest{id, tier, {f.full_key}});
+  }
+}
+
 // A flight leaves when its value is known and nothing it wrote or erased is still pending.
 void EngineImpl::maybe_finish(FlightId id) {
   Flight* f = flights_.find(id);

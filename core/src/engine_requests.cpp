@@ -104,6 +104,7 @@ Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
     ts.error = make_error_code(errc::unknown_node);
   } else {
     build_full_key(*n, key);
+    const FlightId writer = writing_flight(key_buf_);
     detach(key_buf_);
     for (std::uint32_t i = 0; i < n->chain.size(); ++i) {
       const TierId tier = n->chain[i];
@@ -111,9 +112,7 @@ Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
         tiers_[tier.v - 1].local->erase(key_buf_);
         continue;
       }
-      PendingIo io{PendingIo::Kind::erase, id, i, {}, t, {}};
-      const IoId io_id = new_io(std::move(io), tier, now);
-      effects_.emplace_back(EraseRequest{io_id, tier, {key_buf_}});
+      issue_erase(PendingIo{PendingIo::Kind::erase, id, i, {}, t, {}}, tier, key_buf_, writer, now);
       ++ts.remaining;
     }
   }
@@ -131,6 +130,7 @@ Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, No
     return t;
   }
   build_full_key(*n, key);
+  const FlightId writer = writing_flight(key_buf_);
   detach(key_buf_);
   const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, hash_key(key_buf_));
   Flight& f = flight(fid);
@@ -144,9 +144,7 @@ Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, No
     }
     // The fresh value is written only after these erases finished, so an erase can never
     // land after (and delete) the write-back.
-    PendingIo io{PendingIo::Kind::erase, id, i, {fid}, Ticket{}, {}};
-    const IoId io_id = new_io(std::move(io), tier, now);
-    effects_.emplace_back(EraseRequest{io_id, tier, {f.full_key}});
+    issue_erase(PendingIo{PendingIo::Kind::erase, id, i, {fid}, Ticket{}, {}}, tier, f.full_key, writer, now);
     ++f.pending_erases;
   }
   advance(id, {fid}, now);

@@ -99,6 +99,17 @@ enum class Stage {
   writing,  ///< value known, waiters answered; write-backs pending
 };
 
+/// A storage operation awaiting its completion.
+struct PendingIo {
+  enum class Kind { fetch, store, erase };
+  Kind kind = Kind::fetch;
+  NodeId node;
+  std::uint32_t chain_index = 0;
+  std::vector<FlightId> flights;  ///< fetch: one per key, in order; store: the writers; erase: a refresh flight
+  Ticket ticket{};                ///< erase of an `invalidate`
+  TierId tier{};
+};
+
 struct Flight {
   NodeId node;
   std::string full_key;
@@ -116,17 +127,10 @@ struct Flight {
   std::uint32_t pending_writes = 0;     ///< store effects not yet completed
   std::uint32_t pending_erases = 0;     ///< refresh: erases that must finish before write-back
   bool writeback_deferred = false;      ///< refresh: value known while erases are pending
-};
-
-/// A storage operation awaiting its completion.
-struct PendingIo {
-  enum class Kind { fetch, store, erase };
-  Kind kind = Kind::fetch;
-  NodeId node;
-  std::uint32_t chain_index = 0;
-  std::vector<FlightId> flights;  ///< fetch: one per key, in order; store: the writers; erase: a refresh flight
-  Ticket ticket{};                ///< erase of an `invalidate`
-  TierId tier{};
+  /// Erases (of an `invalidate` or a `refresh`) that came while this flight's write-backs were
+  /// pending: issued once those finish, so that no erase can overtake a write-back it must
+  /// remove (a storage may run two operations on one key on two connections, in any order).
+  std::vector<PendingIo> erases_after_writes;
 };
 
 struct PendingLoad {
@@ -185,6 +189,9 @@ class EngineImpl {
   void resolve(std::vector<Resolution> found, Now now);
   void fail_flight(FlightId id, std::error_code error);
   void detach(std::string_view full_key);
+  FlightId writing_flight(std::string_view full_key);
+  void issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now);
+  void release_erases(Flight& flight, Now now);
   void maybe_finish(FlightId id);
   void start_writeback(const std::vector<FlightId>& flights, Now now);
 

@@ -286,6 +286,81 @@ TEST_CASE("invalidate removes the local copy as well as the remote one", "[engin
   h.expect_fetch(r, {Harness::key("k")});
 }
 
+TEST_CASE("an invalidate during a write-back erases after the write-back finished", "[engine][rule6]") {
+  // A storage may run a key's write and its erase on two connections: were the erase issued at
+  // once, it could land first and leave the now stale value behind.
+  Harness h;
+  auto r = h.remote("redis");
+  auto n = h.node({{"redis", std::nullopt}});
+  auto t = h.get(n, "k").ticket;
+  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
+  h.loaded(h.expect_load({"k"}), {"old"});
+  CHECK(h.expect_value(t) == "old");
+  auto store = h.expect_store(r, {Harness::key("k")});
+  auto inv = h.engine.invalidate(n, "k", h.now);
+  h.drain();
+  h.expect_no_effect();  // the erase waits for the store
+  // Meanwhile a new request starts a new flight, as after any invalidate.
+  auto after = h.get(n, "k").ticket;
+  auto fetch = h.expect_fetch(r, {Harness::key("k")});
+  h.written(store.id);
+  auto erase = h.expect_erase(r, {Harness::key("k")});
+  h.expect_no_effect();
+  h.written(erase.id);
+  CHECK_FALSE(h.expect_reply(inv).error);
+  h.fetched(fetch, {std::nullopt});
+  h.loaded(h.expect_load({"k"}), {"new"});
+  CHECK(h.expect_value(after) == "new");
+  h.written(h.expect_store(r, {Harness::key("k")}).id);
+  CHECK(h.engine.flights() == 0);
+  CHECK(h.engine.pending_operations() == 0);
+}
+
+TEST_CASE("a write-back that times out releases the erase held behind it", "[engine][rule6]") {
+  Harness h;
+  auto r = h.remote("redis", 100ms);
+  auto n = h.node({{"redis", std::nullopt}});
+  auto t = h.get(n, "k").ticket;
+  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
+  h.loaded(h.expect_load({"k"}), {"old"});
+  CHECK(h.expect_value(t) == "old");
+  h.expect_store(r, {Harness::key("k")});  // never answered
+  h.advance(50ms);
+  auto inv = h.engine.invalidate(n, "k", h.now);
+  h.drain();
+  h.expect_no_effect();
+  h.advance(60ms);  // the store's deadline passes: the erase goes, with a deadline of its own
+  auto erase = h.expect_erase(r, {Harness::key("k")});
+  CHECK(h.engine.next_deadline() == h.now.mono + 100ms);
+  h.written(erase.id);
+  CHECK_FALSE(h.expect_reply(inv).error);
+  CHECK(h.engine.flights() == 0);
+}
+
+TEST_CASE("a refresh during a write-back erases after it, and writes the fresh value last", "[engine][rule6]") {
+  Harness h;
+  auto r = h.remote("redis");
+  auto n = h.node({{"redis", std::nullopt}});
+  auto t = h.get(n, "k").ticket;
+  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
+  h.loaded(h.expect_load({"k"}), {"old"});
+  CHECK(h.expect_value(t) == "old");
+  auto store = h.expect_store(r, {Harness::key("k")});
+  const std::string key = "k";
+  const core::SourceRef src{&key, [](const void* p) -> core::AnyValue { return str(*static_cast<const std::string*>(p)); }};
+  auto fresh = h.engine.refresh(n, key, src, h.now);
+  h.drain();
+  auto load = h.expect_load({"k"});  // the load starts at once; the erase waits for the store
+  h.expect_no_effect();
+  h.loaded(load, {"new"});
+  CHECK(h.expect_value(fresh) == "new");
+  h.expect_no_effect();
+  h.written(store.id);
+  h.written(h.expect_erase(r, {Harness::key("k")}).id);
+  h.written(h.expect_store(r, {Harness::key("k")}).id);
+  CHECK(h.engine.flights() == 0);
+}
+
 TEST_CASE("invalidate reports a failed erase", "[engine][rule6]") {
   Harness h;
   auto r = h.remote("redis");
