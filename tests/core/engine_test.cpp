@@ -286,17 +286,23 @@ TEST_CASE("invalidate removes the local copy as well as the remote one", "[engin
   h.expect_fetch(r, {Harness::key("k")});
 }
 
+// Reads "k" through the [redis] node `n`, which misses, loads "old", and returns the write-back
+// of "old" to `r`, left pending.
+StoreRequest load_leaving_writeback(Harness& h, core::TierId r, core::NodeId n) {
+  auto t = h.get(n, "k").ticket;
+  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
+  h.loaded(h.expect_load({"k"}), {"old"});
+  CHECK(h.expect_value(t) == "old");
+  return h.expect_store(r, {Harness::key("k")});
+}
+
 TEST_CASE("an invalidate during a write-back erases after the write-back finished", "[engine][rule6]") {
   // A storage may run a key's write and its erase on two connections: were the erase issued at
   // once, it could land first and leave the now stale value behind.
   Harness h;
   auto r = h.remote("redis");
   auto n = h.node({{"redis", std::nullopt}});
-  auto t = h.get(n, "k").ticket;
-  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
-  h.loaded(h.expect_load({"k"}), {"old"});
-  CHECK(h.expect_value(t) == "old");
-  auto store = h.expect_store(r, {Harness::key("k")});
+  auto store = load_leaving_writeback(h, r, n);
   auto inv = h.engine.invalidate(n, "k", h.now);
   h.drain();
   h.expect_no_effect();  // the erase waits for the store
@@ -320,11 +326,7 @@ TEST_CASE("a write-back that times out releases the erase held behind it", "[eng
   Harness h;
   auto r = h.remote("redis", 100ms);
   auto n = h.node({{"redis", std::nullopt}});
-  auto t = h.get(n, "k").ticket;
-  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
-  h.loaded(h.expect_load({"k"}), {"old"});
-  CHECK(h.expect_value(t) == "old");
-  h.expect_store(r, {Harness::key("k")});  // never answered
+  load_leaving_writeback(h, r, n);  // never answered
   h.advance(50ms);
   auto inv = h.engine.invalidate(n, "k", h.now);
   h.drain();
@@ -341,13 +343,9 @@ TEST_CASE("a refresh during a write-back erases after it, and writes the fresh v
   Harness h;
   auto r = h.remote("redis");
   auto n = h.node({{"redis", std::nullopt}});
-  auto t = h.get(n, "k").ticket;
-  h.fetched(h.expect_fetch(r, {Harness::key("k")}), {std::nullopt});
-  h.loaded(h.expect_load({"k"}), {"old"});
-  CHECK(h.expect_value(t) == "old");
-  auto store = h.expect_store(r, {Harness::key("k")});
+  auto store = load_leaving_writeback(h, r, n);
   const std::string key = "k";
-  const core::SourceRef src{&key, [](const void* p) -> core::AnyValue { return str(*static_cast<const std::string*>(p)); }};
+  const core::SourceRef src = source_of(key);
   auto fresh = h.engine.refresh(n, key, src, h.now);
   h.drain();
   auto load = h.expect_load({"k"});  // the load starts at once; the erase waits for the store
@@ -377,7 +375,7 @@ TEST_CASE("refresh erases, loads, and writes back only after the erase", "[engin
   auto r = h.remote("redis");
   auto n = h.node({{"local", std::nullopt}, {"redis", std::nullopt}});
   const std::string key = "k";
-  const core::SourceRef src{&key, [](const void* p) -> core::AnyValue { return str(*static_cast<const std::string*>(p)); }};
+  const core::SourceRef src = source_of(key);
   auto t = h.engine.refresh(n, key, src, h.now);
   h.drain();
   auto erase = h.expect_erase(r, {Harness::key("k")});

@@ -38,7 +38,7 @@ SweepRun run_scenario(int fault_step, Fault fault) {
     }
   };
   const std::string k1 = "k1";
-  const core::SourceRef src{&k1, [](const void* p) -> core::AnyValue { return str(*static_cast<const std::string*>(p)); }};
+  const core::SourceRef src = source_of(k1);
 
   // Wave 1: concurrent gets, a get_all with duplicates overlapping them.
   for (int i = 0; i < 3; ++i) track(h.get(n, "k1"));

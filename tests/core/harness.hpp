@@ -26,6 +26,10 @@ using core::EraseRequest;
 
 inline core::AnyValue str(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
 inline std::string as_str(const core::AnyValue& v) { return *std::static_pointer_cast<const std::string>(v); }
+/// A source whose value is the key itself (the key must outlive the request).
+inline core::SourceRef source_of(const std::string& key) {
+  return {&key, [](const void* p) -> core::AnyValue { return str(*static_cast<const std::string*>(p)); }};
+}
 
 /// A whole remote entry holding string `s` under the raw codec (what a store would write).
 inline std::string entry(const std::string& s, std::int64_t expire_unix_ms = 0, std::int64_t write_ms = 0) {

@@ -32,8 +32,7 @@ core::NodeId Harness::node(std::vector<core::ChainLink> chain, std::string versi
 }
 
 core::Submitted Harness::get(core::NodeId n, const std::string& key) {
-  const core::SourceRef src{&key, [](const void* p) -> core::AnyValue { return str(*static_cast<const std::string*>(p)); }};
-  auto s = engine.get(n, key, src, now);
+  auto s = engine.get(n, key, source_of(key), now);
   drain();
   return s;
 }
