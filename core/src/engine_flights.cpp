@@ -168,6 +168,10 @@ FlightId EngineImpl::writing_flight(std::string_view full_key) {
 // Erases `full_key` in a remote tier now, or after the write-backs of `writer` if it still has
 // some pending (rule 6: the erase must remove what they write).
 void EngineImpl::issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now) {
+  io.key = full_key;
+  auto fence = fences_.find(full_key);
+  if (fence == fences_.end()) fence = fences_.emplace(io.key, EraseFence{}).first;
+  ++fence->second.erases;
   if (Flight* w = writer ? flights_.find(writer) : nullptr; w && w->pending_writes > 0) {
     io.tier = tier;
     w->erases_after_writes.push_back(std::move(io));
@@ -185,6 +189,33 @@ void EngineImpl::release_erases(Flight& f, Now now) {
     const TierId tier = io.tier;
     const IoId id = new_io(std::move(io), tier, now);
     effects_.emplace_back(EraseRequest{id, tier, {f.full_key}});
+  }
+}
+
+// Starts new flights down the chain, except those whose key an erase is still removing: they
+// wait for it, so that no read can overtake the erase and find the old value (rule 6).
+void EngineImpl::start_flights(NodeId id, std::vector<FlightId> group, Now now) {
+  if (!fences_.empty()) {
+    std::erase_if(group, [&](FlightId fid) {
+      const auto fence = fences_.find(flight(fid).full_key);
+      if (fence == fences_.end()) return false;
+      fence->second.blocked.push_back(fid);
+      return true;
+    });
+    if (group.empty()) return;
+  }
+  advance(id, std::move(group), now);
+}
+
+// An erase of `full_key` completed (or failed, or timed out): after the last one, the flights
+// that waited for them start.
+void EngineImpl::lift_fence(const std::string& full_key, Now now) {
+  const auto fence = fences_.find(full_key);
+  if (fence == fences_.end() || --fence->second.erases > 0) return;
+  const std::vector<FlightId> blocked = std::move(fence->second.blocked);
+  fences_.erase(fence);
+  for (const FlightId fid : blocked) {
+    if (const Flight* f = flights_.find(fid)) advance(f->node, {fid}, now);
   }
 }
 

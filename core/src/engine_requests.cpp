@@ -50,7 +50,7 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
   }
   const Ticket t = new_ticket(1);
   const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, h);
-  advance(id, {fid}, now);
+  start_flights(id, {fid}, now);
   return {t, nullptr, {}};
 }
 
@@ -91,7 +91,7 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
   if (ts.remaining == 0) {
     emit_reply(t, ts);
   } else if (!started.empty()) {
-    advance(id, std::move(started), now);
+    start_flights(id, std::move(started), now);
   }
   return t;
 }

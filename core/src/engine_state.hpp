@@ -108,6 +108,14 @@ struct PendingIo {
   std::vector<FlightId> flights;  ///< fetch: one per key, in order; store: the writers; erase: a refresh flight
   Ticket ticket{};                ///< erase of an `invalidate`
   TierId tier{};
+  std::string key{};              ///< erase: the full key, whose fence it holds up
+};
+
+/// The erases (of `invalidate` and `refresh`) still removing one key, issued or held back, and
+/// the flights started meanwhile, which read no tier until the last erase completed (rule 6).
+struct EraseFence {
+  std::uint32_t erases = 0;
+  std::vector<FlightId> blocked;
 };
 
 struct Flight {
@@ -189,6 +197,8 @@ class EngineImpl {
   void resolve(std::vector<Resolution> found, Now now);
   void fail_flight(FlightId id, std::error_code error);
   void detach(std::string_view full_key);
+  void start_flights(NodeId node, std::vector<FlightId> group, Now now);
+  void lift_fence(const std::string& full_key, Now now);
   FlightId writing_flight(std::string_view full_key);
   void issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now);
   void release_erases(Flight& flight, Now now);
@@ -219,6 +229,7 @@ class EngineImpl {
   /// an entry must leave before its flight does).
   FlightIndex in_flight_;
   SlotMap<PendingIo> ios_;
+  std::map<std::string, EraseFence, std::less<>> fences_;  ///< by full key; rare, usually empty
   SlotMap<PendingLoad> loads_;
   SlotMap<TicketState> tickets_;
   std::deque<Effect> effects_;

@@ -247,10 +247,11 @@ TEST_CASE("an invalidate during a load keeps the stale value out", "[engine][rul
   auto inv = h.engine.invalidate(n, "k", h.now);
   h.drain();
   auto erase = h.expect_erase(r, {Harness::key("k")});
-  // A request after the invalidate starts a new flight.
+  // A request after the invalidate starts a new flight, which reads redis once the erase is done.
   auto after = h.get(n, "k").ticket;
-  auto f2 = h.expect_fetch(r, {Harness::key("k")});
+  h.expect_no_effect();
   h.written(erase.id);
+  auto f2 = h.expect_fetch(r, {Harness::key("k")});
   h.expect_reply(inv);
   // The old load completes: its waiter gets the value, nothing is written anywhere.
   h.loaded(load, {"stale"});
@@ -306,13 +307,15 @@ TEST_CASE("an invalidate during a write-back erases after the write-back finishe
   auto inv = h.engine.invalidate(n, "k", h.now);
   h.drain();
   h.expect_no_effect();  // the erase waits for the store
-  // Meanwhile a new request starts a new flight, as after any invalidate.
+  // Meanwhile a new request starts a new flight, which reads nothing before the erase is done:
+  // it would find the old value the store is writing.
   auto after = h.get(n, "k").ticket;
-  auto fetch = h.expect_fetch(r, {Harness::key("k")});
+  h.expect_no_effect();
   h.written(store.id);
   auto erase = h.expect_erase(r, {Harness::key("k")});
   h.expect_no_effect();
   h.written(erase.id);
+  auto fetch = h.expect_fetch(r, {Harness::key("k")});
   CHECK_FALSE(h.expect_reply(inv).error);
   h.fetched(fetch, {std::nullopt});
   h.loaded(h.expect_load({"k"}), {"new"});
@@ -356,6 +359,26 @@ TEST_CASE("a refresh during a write-back erases after it, and writes the fresh v
   h.written(store.id);
   h.written(h.expect_erase(r, {Harness::key("k")}).id);
   h.written(h.expect_store(r, {Harness::key("k")}).id);
+  CHECK(h.engine.flights() == 0);
+}
+
+TEST_CASE("get_all reads at once the keys no erase is removing, the others after it", "[engine][rule6]") {
+  Harness h;
+  auto r = h.remote("redis", 100ms);
+  auto n = h.node({{"redis", std::nullopt}});
+  auto inv = h.engine.invalidate(n, "k", h.now);
+  h.drain();
+  h.expect_erase(r, {Harness::key("k")});  // never answered: it times out
+  auto t = h.get_all(n, {"a", "k"});
+  h.fetched(h.expect_fetch(r, {Harness::key("a")}), {entry("A")});
+  h.expect_no_effect();  // k waits
+  h.advance(100ms);      // the erase times out: the fence lifts, k is read
+  auto fk = h.expect_fetch(r, {Harness::key("k")});
+  CHECK(h.expect_reply(inv).error == errc::storage_error);
+  h.fetched(fk, {entry("K")});
+  auto reply = h.expect_reply(t);
+  REQUIRE(reply.values.size() == 2);
+  CHECK(as_str(*reply.values[1]) == "K");
   CHECK(h.engine.flights() == 0);
 }
 
