@@ -62,7 +62,7 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
   NodeState& n = *node(io.node);
   if (status != IoStatus::ok) ++n.stats.tiers[io.chain_index].errors;
 
-  if (io.kind == PendingIo::Kind::erase) lift_fence(io.key, now);
+  if (io.kind == PendingIo::Kind::erase) lift_fence(io.key, io.erase_seq, now);
   if (io.kind == PendingIo::Kind::store) {
     for (FlightId fid : io.flights) {
       Flight* f = flights_.find(fid);

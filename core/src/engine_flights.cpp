@@ -159,20 +159,28 @@ void EngineImpl::detach(std::string_view full_key) {
   maybe_finish(fid);
 }
 
-// The flight of `full_key` whose write-backs are still pending, if any.
+// The flight of `full_key` whose write-backs are still pending, if any: the one in the table,
+// or one an earlier invalidate detached (its erases are held behind it, and so must these be).
 FlightId EngineImpl::writing_flight(std::string_view full_key) {
-  const FlightId fid = in_flight_.find(full_key, hash_key(full_key));
-  return fid && flight(fid).pending_writes > 0 ? fid : FlightId{};
+  FlightId fid = in_flight_.find(full_key, hash_key(full_key));
+  if (!fid || flight(fid).pending_writes == 0) {
+    const auto fence = fences_.find(full_key);
+    fid = fence != fences_.end() ? fence->second.writer : FlightId{};
+  }
+  const Flight* f = fid ? flights_.find(fid) : nullptr;
+  return f && f->pending_writes > 0 ? fid : FlightId{};
 }
 
 // Erases `full_key` in a remote tier now, or after the write-backs of `writer` if it still has
 // some pending (rule 6: the erase must remove what they write).
 void EngineImpl::issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now) {
   io.key = full_key;
+  io.erase_seq = next_erase_seq_++;
   auto fence = fences_.find(full_key);
   if (fence == fences_.end()) fence = fences_.emplace(io.key, EraseFence{}).first;
-  ++fence->second.erases;
+  fence->second.pending.push_back(io.erase_seq);
   if (Flight* w = writer ? flights_.find(writer) : nullptr; w && w->pending_writes > 0) {
+    fence->second.writer = writer;
     io.tier = tier;
     w->erases_after_writes.push_back(std::move(io));
     return;
@@ -199,7 +207,7 @@ void EngineImpl::start_flights(NodeId id, std::vector<FlightId> group, Now now) 
     std::erase_if(group, [&](FlightId fid) {
       const auto fence = fences_.find(flight(fid).full_key);
       if (fence == fences_.end()) return false;
-      fence->second.blocked.push_back(fid);
+      fence->second.blocked.emplace_back(next_erase_seq_, fid);
       return true;
     });
     if (group.empty()) return;
@@ -207,16 +215,22 @@ void EngineImpl::start_flights(NodeId id, std::vector<FlightId> group, Now now) 
   advance(id, std::move(group), now);
 }
 
-// An erase of `full_key` completed (or failed, or timed out): after the last one, the flights
-// that waited for them start.
-void EngineImpl::lift_fence(const std::string& full_key, Now now) {
+// Erase `erase_seq` of `full_key` completed (or failed, or timed out): the flights that waited
+// for no erase but those done by now start, those of one node together (one batched fetch).
+void EngineImpl::lift_fence(const std::string& full_key, std::uint64_t erase_seq, Now now) {
   const auto fence = fences_.find(full_key);
-  if (fence == fences_.end() || --fence->second.erases > 0) return;
-  const std::vector<FlightId> blocked = std::move(fence->second.blocked);
-  fences_.erase(fence);
-  for (const FlightId fid : blocked) {
-    if (const Flight* f = flights_.find(fid)) advance(f->node, {fid}, now);
-  }
+  if (fence == fences_.end()) return;
+  EraseFence& ef = fence->second;
+  std::erase(ef.pending, erase_seq);
+  const std::uint64_t oldest = ef.pending.empty() ? UINT64_MAX : *std::min_element(ef.pending.begin(), ef.pending.end());
+  std::map<std::uint64_t, std::vector<FlightId>> ready;  // by node
+  std::erase_if(ef.blocked, [&](const std::pair<std::uint64_t, FlightId>& b) {
+    if (b.first > oldest) return false;  // an erase asked before it is still pending
+    if (const Flight* f = flights_.find(b.second)) ready[f->node.v].push_back(b.second);
+    return true;
+  });
+  if (ef.pending.empty() && ef.blocked.empty()) fences_.erase(fence);
+  for (auto& [node_id, group] : ready) advance(NodeId{node_id}, std::move(group), now);
 }
 
 // A flight leaves when its value is known and nothing it wrote or erased is still pending.

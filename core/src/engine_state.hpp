@@ -109,13 +109,16 @@ struct PendingIo {
   Ticket ticket{};                ///< erase of an `invalidate`
   TierId tier{};
   std::string key{};              ///< erase: the full key, whose fence it holds up
+  std::uint64_t erase_seq = 0;    ///< erase: its place in the order erases were asked
 };
 
 /// The erases (of `invalidate` and `refresh`) still removing one key, issued or held back, and
-/// the flights started meanwhile, which read no tier until the last erase completed (rule 6).
+/// the flights started meanwhile: each reads no tier until every erase asked before it started
+/// completed (rule 6). Erases asked later do not hold it up.
 struct EraseFence {
-  std::uint32_t erases = 0;
-  std::vector<FlightId> blocked;
+  std::vector<std::uint64_t> pending;                      ///< sequence numbers of its erases
+  std::vector<std::pair<std::uint64_t, FlightId>> blocked;  ///< (first erase it need not wait for, flight)
+  FlightId writer{};  ///< the flight whose pending write-backs the erases are held behind
 };
 
 struct Flight {
@@ -198,7 +201,7 @@ class EngineImpl {
   void fail_flight(FlightId id, std::error_code error);
   void detach(std::string_view full_key);
   void start_flights(NodeId node, std::vector<FlightId> group, Now now);
-  void lift_fence(const std::string& full_key, Now now);
+  void lift_fence(const std::string& full_key, std::uint64_t erase_seq, Now now);
   FlightId writing_flight(std::string_view full_key);
   void issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now);
   void release_erases(Flight& flight, Now now);
@@ -230,6 +233,7 @@ class EngineImpl {
   FlightIndex in_flight_;
   SlotMap<PendingIo> ios_;
   std::map<std::string, EraseFence, std::less<>> fences_;  ///< by full key; rare, usually empty
+  std::uint64_t next_erase_seq_ = 0;
   SlotMap<PendingLoad> loads_;
   SlotMap<TicketState> tickets_;
   std::deque<Effect> effects_;

@@ -325,6 +325,53 @@ TEST_CASE("an invalidate during a write-back erases after the write-back finishe
   CHECK(h.engine.pending_operations() == 0);
 }
 
+TEST_CASE("a second invalidate during a write-back waits for it too", "[engine][rule6]") {
+  Harness h;
+  auto r = h.remote("redis");
+  auto n = h.node({{"redis", std::nullopt}});
+  auto store = load_leaving_writeback(h, r, n);
+  auto first = h.engine.invalidate(n, "k", h.now);
+  auto second = h.engine.invalidate(n, "k", h.now);  // the writer is detached by now
+  h.drain();
+  h.expect_no_effect();
+  h.written(store.id);
+  auto e1 = h.expect_erase(r, {Harness::key("k")});
+  auto e2 = h.expect_erase(r, {Harness::key("k")});
+  h.written(e2.id).written(e1.id);
+  CHECK_FALSE(h.expect_reply(second).error);
+  CHECK_FALSE(h.expect_reply(first).error);
+  CHECK(h.engine.flights() == 0);
+}
+
+TEST_CASE("a get waits only for the erases asked before it, however many come after", "[engine][rule6]") {
+  Harness h;
+  auto r = h.remote("redis");
+  auto n = h.node({{"redis", std::nullopt}});
+  auto inv = h.engine.invalidate(n, "k", h.now);
+  h.drain();
+  auto erase = h.expect_erase(r, {Harness::key("k")});
+  std::vector<core::Ticket> gets;
+  for (int i = 0; i < 10; ++i) {  // each round: a get, then an invalidate overlapping the last erase
+    gets.push_back(h.get(n, "k").ticket);
+    auto next_inv = h.engine.invalidate(n, "k", h.now);
+    h.drain();
+    auto next = h.expect_erase(r, {Harness::key("k")});
+    h.written(erase.id);
+    // The erase the get waited for is done: it reads redis now, the later erase still pending.
+    auto fetch = h.expect_fetch(r, {Harness::key("k")});
+    CHECK_FALSE(h.expect_reply(inv).error);
+    h.fetched(fetch, {std::nullopt});
+    h.loaded(h.expect_load({"k"}), {"V"});
+    CHECK(h.expect_value(gets.back()) == "V");
+    h.expect_no_effect();  // detached by the next invalidate: written nowhere
+    inv = next_inv;
+    erase = next;
+  }
+  h.written(erase.id);
+  CHECK_FALSE(h.expect_reply(inv).error);
+  CHECK(h.engine.flights() == 0);
+}
+
 TEST_CASE("a write-back that times out releases the erase held behind it", "[engine][rule6]") {
   Harness h;
   auto r = h.remote("redis", 100ms);
