@@ -175,29 +175,32 @@ FlightId EngineImpl::writing_flight(std::string_view full_key) {
 // some pending (rule 6: the erase must remove what they write).
 void EngineImpl::issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now) {
   io.key = full_key;
+  io.tier = tier;
   io.erase_seq = next_erase_seq_++;
   auto fence = fences_.find(full_key);
   if (fence == fences_.end()) fence = fences_.emplace(io.key, EraseFence{}).first;
   fence->second.pending.push_back(io.erase_seq);
   if (Flight* w = writer ? flights_.find(writer) : nullptr; w && w->pending_writes > 0) {
     fence->second.writer = writer;
-    io.tier = tier;
     w->erases_after_writes.push_back(std::move(io));
     return;
   }
+  emit_erase(std::move(io), now);
+}
+
+// Asks the storage to erase `io.key` in `io.tier`; the operation's deadline counts from now.
+void EngineImpl::emit_erase(PendingIo io, Now now) {
+  std::string key = io.key;
+  const TierId tier = io.tier;
   const IoId id = new_io(std::move(io), tier, now);
-  effects_.emplace_back(EraseRequest{id, tier, {std::string(full_key)}});
+  effects_.emplace_back(EraseRequest{id, tier, {std::move(key)}});
 }
 
 // The flight's write-backs are all acknowledged, failed or timed out: the erases held for them go.
 void EngineImpl::release_erases(Flight& f, Now now) {
   auto erases = std::move(f.erases_after_writes);
   f.erases_after_writes.clear();
-  for (PendingIo& io : erases) {
-    const TierId tier = io.tier;
-    const IoId id = new_io(std::move(io), tier, now);
-    effects_.emplace_back(EraseRequest{id, tier, {f.full_key}});
-  }
+  for (PendingIo& io : erases) emit_erase(std::move(io), now);
 }
 
 // Starts new flights down the chain, except those whose key an erase is still removing: they

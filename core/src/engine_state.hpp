@@ -205,6 +205,7 @@ class EngineImpl {
   FlightId writing_flight(std::string_view full_key);
   void issue_erase(PendingIo io, TierId tier, std::string_view full_key, FlightId writer, Now now);
   void release_erases(Flight& flight, Now now);
+  void emit_erase(PendingIo io, Now now);
   void maybe_finish(FlightId id);
   void start_writeback(const std::vector<FlightId>& flights, Now now);
 
