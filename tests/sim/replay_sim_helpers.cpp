@@ -161,6 +161,9 @@ class Simulation {
     });
   }
 
+  // No caller cancels here and loads take milliseconds (the deadline is 30 s): never emitted.
+  void handle(core::CancelLoad&) {}
+
   void handle(core::Reply& r) {
     auto it = waiting_.find(r.ticket.v);
     if (it == waiting_.end()) return;
