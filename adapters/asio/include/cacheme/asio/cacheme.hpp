@@ -130,7 +130,7 @@ class Cacheme {
             const std::uint64_t id =
                 runtime_.register_storage(std::move(name), std::move(spec.get()), [this, op](std::error_code ec) {
                   op->done();
-                  detail::complete(io_, initiating_ > 0, std::move(op->handler), ec);
+                  detail::complete(io_, initiating_ > 0, std::move(op->handler), detail::asio_error(ec));
                 });
             op->on_cancel(io_, runtime_.alive_token(), [this, id] { runtime_.cancel_registration(id); });
           });
@@ -222,7 +222,7 @@ class Cacheme {
         [this](auto handler, N node) {
           on_loop([this, h = std::move(handler), node = std::move(node)]() mutable {
             const core::Ticket t = runtime_.cache().invalidate(node, adapters::real_now());
-            await(t, std::move(h), [](auto h, core::Reply r) { return std::make_tuple(std::move(h), r.error); });
+            await(t, std::move(h), [](auto h, core::Reply r) { return std::make_tuple(std::move(h), detail::asio_error(r.error)); });
           });
         },
         token, node);

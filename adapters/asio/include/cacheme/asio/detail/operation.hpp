@@ -18,6 +18,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/error.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -133,10 +134,17 @@ void complete(::asio::io_context& io, bool at_once, Handler handler, Args... arg
     ::asio::dispatch(ex, std::move(call));
 }
 
+/// A reply's error in Asio's terms: the runtime's `operation_aborted` (ECANCELED in the
+/// standard system category) becomes `asio::error::operation_aborted` (Asio's own category).
+inline std::error_code asio_error(std::error_code ec) {
+  if (ec == adapters::operation_aborted()) return ::asio::error::make_error_code(::asio::error::operation_aborted);
+  return ec;
+}
+
 /// The error and typed value of a `get`/`refresh` reply.
 template <class T>
 std::pair<std::error_code, std::shared_ptr<const T>> single(const core::Reply& r) {
-  std::error_code ec = r.error;
+  std::error_code ec = asio_error(r.error);
   std::shared_ptr<const T> value;
   if (!r.values.empty()) {
     if (r.values[0])
@@ -150,7 +158,7 @@ std::pair<std::error_code, std::shared_ptr<const T>> single(const core::Reply& r
 /// The first error and the typed values of a `get_all` reply (null where a key failed).
 template <class T>
 std::pair<std::error_code, std::vector<std::shared_ptr<const T>>> all(const core::Reply& r) {
-  std::error_code ec = r.error;
+  std::error_code ec = asio_error(r.error);
   std::vector<std::shared_ptr<const T>> values;
   values.reserve(r.values.size());
   for (const auto& v : r.values) {
