@@ -162,4 +162,19 @@ TEST_CASE("libevent: the Cacheme destroyed inside a callback, with requests pend
   loop.until([] { return false; }, 20ms);  // nothing left that calls into the freed cache
 }
 
+TEST_CASE("libevent: hash seeds are per process unless fixed", "[libevent]") {
+  Loop loop;
+  cacheme::core::Config fixed;
+  fixed.seed = 7;
+  fixed.fixed_seed = true;
+  Cacheme a(loop.base, fixed);
+  CHECK(a.runtime().seed() == 7);
+  cacheme::core::Config mixed;
+  mixed.seed = 7;
+  Cacheme b(loop.base, mixed);
+  Cacheme c(loop.base, mixed);
+  CHECK(b.runtime().seed() != 7);
+  CHECK(b.runtime().seed() == c.runtime().seed());  // one random value per process
+}
+
 }  // namespace

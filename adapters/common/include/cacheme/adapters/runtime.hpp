@@ -93,6 +93,9 @@ class Runtime {
   /// Expires when the runtime is destroyed (for callbacks that may outlive it).
   std::weak_ptr<bool> alive_token() const { return alive_; }
 
+  /// The seed the engine and the local stores use (see `core::Config::fixed_seed`).
+  std::uint64_t seed() const { return seed_; }
+
   NodeCache& cache() { return cache_; }
   core::Engine& engine() { return cache_.engine(); }
   drivers::Reactor& reactor() { return reactor_; }
