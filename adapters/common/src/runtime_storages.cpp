@@ -4,6 +4,9 @@
 #include "storage_factory.hpp"
 
 namespace cacheme::adapters {
+namespace {
+constexpr std::size_t kMaxPoolSize = 10'000;  // connections per storage: more is a typo, not a plan
+}  // namespace
 
 drivers::CompletionSink Runtime::make_sink() {
   drivers::CompletionSink sink;
@@ -33,6 +36,7 @@ std::uint64_t Runtime::register_storage(std::string name, StorageSpec spec, std:
   };
   auto parsed = parse_storage_url(spec.url);
   if (!parsed) return defer(parsed.error());
+  if (spec.options.pool_size > kMaxPoolSize) return defer(make_error_code(errc::bad_option));
   if (engine().find_storage(name)) return defer(make_error_code(errc::duplicate_name));
   if (parsed->scheme == "local") {
     auto tier = cache_.add_local_storage(name, spec.url, seed_ + ++local_stores_);

@@ -162,6 +162,22 @@ TEST_CASE("libevent: the Cacheme destroyed inside a callback, with requests pend
   loop.until([] { return false; }, 20ms);  // nothing left that calls into the freed cache
 }
 
+TEST_CASE("libevent: out-of-range options are bad_option, never an overflow", "[libevent]") {
+  Loop loop;
+  Cacheme cm(loop.base);
+  std::vector<std::error_code> got;
+  auto done = [&](std::error_code ec) { got.push_back(ec); };
+  cm.register_storage("a", {"local://lru?size=99999999999999999999"}, done);
+  cm.register_storage("b", {"local://lru?size=0"}, done);
+  cm.register_storage("c", {"sqlite:///tmp/x.db?timeout=9223372036854775807"}, done);
+  cm.register_storage("d", {"sqlite:///tmp/x.db?timeout=86400001"}, done);
+  cacheme::adapters::StorageSpec huge_pool{"sqlite:///tmp/x.db", {}};
+  huge_pool.options.pool_size = 1'000'000'000;
+  cm.register_storage("e", huge_pool, done);
+  REQUIRE(loop.until([&] { return got.size() == 5; }));
+  for (auto ec : got) CHECK(ec == cacheme::errc::bad_option);
+}
+
 TEST_CASE("libevent: hash seeds are per process unless fixed", "[libevent]") {
   Loop loop;
   cacheme::core::Config fixed;
