@@ -66,34 +66,33 @@ function pinnedIds(filter) {
   return null;
 }
 
-// The _ids every statement of a find/update/delete pins, or null.
-function commandIds({ commandName, command, documentSequences }) {
+// Per statement of a find/update/delete, the _ids it pins; null when one does not pin them.
+function statementIds({ commandName, command, documentSequences }) {
   let filters;
   if (commandName === 'find') filters = [command.filter];
   else if (commandName === 'update') filters = (documentSequences?.get('updates') ?? command.updates ?? []).map((u) => u.q);
   else if (commandName === 'delete') filters = (documentSequences?.get('deletes') ?? command.deletes ?? []).map((d) => d.q);
   else return null;
-  const ids = [];
-  for (const f of filters) {
-    const pinned = pinnedIds(f);
-    if (!pinned) return null;
-    ids.push(...pinned);
-  }
-  return ids;
+  const ids = filters.map(pinnedIds);
+  return ids.every((i) => i) ? ids : null;
 }
 
-// Index commands: congodb builds in-memory index entries (read by nothing of its handlers) with
+// Index commands: congodb builds in-memory index entries (read by none of its handlers) with
 // `_id.toHexString()`, which only ObjectIds have; they see an empty collection here.
 const indexCommands = new Set(['createIndexes', 'listIndexes', 'dropIndexes']);
 
+// congodb's find, update and delete handlers call storage.findAll once per statement, in order:
+// the k-th call gets the documents statement k pins.
 const route = CommandRouter.prototype.route;
 CommandRouter.prototype.route = async function (parsed) {
-  const ids = indexCommands.has(parsed.commandName) ? [] : commandIds(parsed);
-  if (!ids) return route.call(this, parsed);
+  const perStatement = indexCommands.has(parsed.commandName) ? null : statementIds(parsed);
+  if (!perStatement && !indexCommands.has(parsed.commandName)) return route.call(this, parsed);
   const storage = this.storage;
   const view = Object.create(storage);
+  let call = 0;
   view.findAll = async (dbName, collName) => {
     const collection = storage.ensureCollection(dbName, collName);
+    const ids = perStatement?.[call++] ?? [];
     const seen = new Set();
     const docs = [];
     for (const id of ids) {
