@@ -3,6 +3,7 @@
 
 #include <unordered_set>
 
+#include "cacheme/drivers/sql/keys.hpp"
 #include "cacheme/errc.hpp"
 
 namespace cacheme::drivers::mongo {

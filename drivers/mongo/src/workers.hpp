@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "cacheme/core/effects.hpp"
-#include "cacheme/drivers/sql/keys.hpp"
 #include "cacheme/result.hpp"
 #include "collection.hpp"
 #include "mongo_url.hpp"
+#include "sweep_schedule.hpp"
 
 namespace cacheme::drivers::mongo {
 
@@ -103,7 +103,7 @@ class Workers {
   bool stopping_ = false;                        // guarded by mutex_
   bool failing_ = false;                         // guarded by mutex_: logs a failure once
   std::map<std::string, std::uint64_t> counts_;  // guarded by mutex_
-  sql::SweepSchedule sweep_;                     // guarded by mutex_
+  SweepSchedule sweep_;                          // guarded by mutex_
 };
 
 }  // namespace cacheme::drivers::mongo
