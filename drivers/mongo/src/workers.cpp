@@ -192,6 +192,7 @@ void Workers::run_store_group(Collection& c, std::vector<Operation>& ops, std::i
   bool ok = true;
   if (!entries.empty()) {
     count("BULK_UPSERT");
+    count("UPSERT", entries.size());
     ok = c.upsert(entries, now);
     note(ok, c);
   }

@@ -14,8 +14,9 @@
 /// An expired document is a miss. Expired documents are deleted by the driver in batches of at
 /// most 500 (`find` of their `_id`s, then `delete_many`), so correctness never depends on the TTL
 /// index; `init=1` creates that index (`{expire: 1}`, `expireAfterSeconds: 0`, as sql/mongo.js),
-/// which lets a real server delete them too. `command_counts()` names `FIND`, `BULK_UPSERT`,
-/// `DELETE_ONE`, `DELETE_MANY`, `DELETE_PREFIX` and `DELETE_EXPIRED`.
+/// which lets a real server delete them too. `command_counts()` names `FIND`, `BULK_UPSERT` (bulk
+/// writes) and `UPSERT` (the entries in them), `DELETE_ONE`, `DELETE_MANY`, `DELETE_PREFIX` and
+/// `DELETE_EXPIRED`.
 #pragma once
 
 #include <string_view>
