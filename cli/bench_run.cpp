@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cacheme/libevent/cacheme.hpp"
+#include "mongo_status.hpp"
 #include "redis_info.hpp"
 
 namespace cacheme::cli {
@@ -138,6 +139,20 @@ double percentile(std::vector<std::uint32_t>& v, double p) {
   return v[k];
 }
 
+// Adds the server's own counts of the storage at `url`: Redis `INFO commandstats`, MongoDB
+// `serverStatus.opcounters`; says on stderr (when `say_missing`) that a MongoDB server does not
+// report them.
+void add_server_counts(const std::string& url, std::map<std::string, std::uint64_t>& counts, bool say_missing) {
+  if (url.rfind("redis://", 0) == 0)
+    for (auto& [name, count] : redis_command_stats(url)) counts[name] += count;
+  if (url.rfind("mongodb://", 0) != 0) return;
+  if (auto ops = mongo_opcounters(url)) {
+    for (auto& [name, count] : *ops) counts[name] += count;
+  } else if (say_missing) {
+    std::cerr << "cacheme-bench: the MongoDB server reports no serverStatus.opcounters: no server_commands for it\n";
+  }
+}
+
 void loop_until(event_base* base, const std::function<bool()>& done) {
   while (!done()) event_base_loop(base, EVLOOP_ONCE);
 }
@@ -201,8 +216,7 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
       }
     }
     for (auto& [name, count] : storage->command_counts()) commands_before[name] += count;
-    if (options.chain[i].rfind("redis://", 0) == 0)
-      for (auto& [name, count] : redis_command_stats(options.chain[i])) server_before[name] += count;
+    add_server_counts(options.chain[i], server_before, false);
   }
 
   auto node = cm.build_node<std::string>("cacheme-bench", meta);
@@ -222,8 +236,7 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (drivers::Storage* storage = cm.runtime().storage(names[i])) {
       for (auto& [name, count] : storage->command_counts()) commands_after[name] += count;
-      if (options.chain[i].rfind("redis://", 0) == 0)
-        for (auto& [name, count] : redis_command_stats(options.chain[i])) server_after[name] += count;
+      add_server_counts(options.chain[i], server_after, true);
     }
   }
   result.commands = commands_after - commands_before;

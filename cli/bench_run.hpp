@@ -26,7 +26,7 @@ struct RunOptions {
   std::chrono::milliseconds load_latency{100};
   std::optional<std::chrono::milliseconds> ttl;  ///< none: entries never expire
   bool flush = true;                        ///< delete the prefix's keys in remote tiers first
-  bool init = false;                        ///< create SQL tables that are missing
+  bool init = false;                        ///< create missing SQL tables / the MongoDB TTL index
   std::string prefix = "cacheme-bench";
   std::size_t pool_size = 0;                ///< 0: each driver's default
   std::uint64_t seed = 1;
@@ -50,7 +50,7 @@ struct RunResult {
   std::uint64_t errors = 0;  ///< calls that got an error
   double hit_rate = 0;
   std::map<std::string, std::uint64_t> commands;         ///< sent by the client, by name
-  std::map<std::string, std::uint64_t> server_commands;  ///< Redis INFO commandstats, after - before
+  std::map<std::string, std::uint64_t> server_commands;  ///< Redis INFO commandstats, MongoDB opcounters; after - before
   double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  ///< per call
 };
 

@@ -214,7 +214,7 @@ void add_common_options(CLI::App* app, BenchOptions& o, bool batched, bool compa
   app->add_option("--load-latency", o.load_latency, "How long the loader waits (e.g. 100ms, 0.1s)")->capture_default_str();
   app->add_option("--ttl", o.ttl, "TTL of cached entries (default: none)");
   app->add_flag("--flush,!--no-flush", o.flush, "Delete the benchmark's own keys (under --prefix) first")->capture_default_str();
-  app->add_flag("--init", o.init, "Create missing SQL cache tables from sql/<backend>.sql");
+  app->add_flag("--init", o.init, "Create missing SQL cache tables from sql/<backend>.sql (MongoDB: the TTL index of sql/mongo.js)");
   app->add_option("--prefix", o.prefix, "Key prefix of the benchmark")->capture_default_str();
   app->add_option("--pool-size", o.pool_size, "Connections per remote storage (default: the driver's)");
   app->add_option("--json", o.json, "Write JSON to FILE ('-': stdout, instead of the table)");

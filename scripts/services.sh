@@ -3,8 +3,8 @@
 # Throwaway test services on loopback only, for Debian 12 as root, apt packages only.
 #
 #   services.sh install                  # scripts/setup.sh
-#   services.sh start  [redis|cluster|pg|maria|all]   (default: all)
-#   services.sh stop   [redis|cluster|pg|maria|all]   (default: all)
+#   services.sh start  [redis|cluster|pg|maria|mongo|all]   (default: all)
+#   services.sh stop   [redis|cluster|pg|maria|mongo|all]   (default: all)
 #   services.sh status
 #   or: source it and call start_redis / stop_all ... yourself.
 #
@@ -22,6 +22,8 @@ MARIA_PORT=${MARIA_PORT:-13306}
 MARIA_USER=${MARIA_USER:-app}
 MARIA_PASSWORD=${MARIA_PASSWORD:-apppw}
 MARIA_DB=${MARIA_DB:-appdb}
+MONGO_PORT=${MONGO_PORT:-27018}                        # the MongoDB-wire test server (see start_mongo)
+MONGO_JS_DIR=${MONGO_JS_DIR:-$SVC_BASE/congodb}        # its npm install (kept across start/stop)
 WAIT_S=${WAIT_S:-30}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
@@ -155,16 +157,56 @@ stop_maria() {
     kill_pidfile "$SVC_BASE/maria/mysqld.pid"
 }
 
+# ---------------------------------------------------------------- MongoDB-wire test server
+# No mongod exists in Debian 12. The npm package @push.rocks/smartmongo@2.2.0 ships "congodb", a
+# pure-JavaScript OP_MSG server. The package as a whole does not install (a transitive dependency
+# version is missing from the registry), so only its dist_ts/congodb folder is taken from the
+# tarball, with the six packages that folder imports. scripts/mongo_test_server.mjs runs it with
+# string/BinData _ids and _id lookups without a collection scan (see that file). Needs node + npm.
+setup_mongo() {
+    [[ -f $MONGO_JS_DIR/congodb/index.js && -d $MONGO_JS_DIR/node_modules/mingo ]] && return 0
+    rm -rf "$MONGO_JS_DIR"; mkdir -p "$MONGO_JS_DIR"
+    ( cd "$MONGO_JS_DIR"
+      npm pack --silent @push.rocks/smartmongo@2.2.0 >/dev/null
+      tar xzf push.rocks-smartmongo-2.2.0.tgz package/dist_ts/congodb
+      mv package/dist_ts/congodb ./congodb && rm -rf package push.rocks-smartmongo-2.2.0.tgz
+      printf '{ "name": "congodb-local", "private": true, "type": "module" }\n' > package.json
+      npm install --silent --ignore-scripts --no-audit --no-fund \
+          '@push.rocks/smartfs@^1.3.1' '@push.rocks/smartpath@^5.0.11' '@push.rocks/smartpromise@^4.0.3' \
+          '@push.rocks/smartrx@^3.0.0' 'bson@^6.10.0' 'mingo@^7.2.0' >/dev/null
+    ) || { log "cannot install the MongoDB-wire server from npm"; return 1; }
+}
+start_mongo() {
+    local d=$SVC_BASE/mongo
+    need_free_port "$MONGO_PORT"
+    setup_mongo
+    rm -rf "$d"; mkdir -p "$d"
+    setsid node "$(dirname "${BASH_SOURCE[0]}")/mongo_test_server.mjs" "$MONGO_JS_DIR" "$MONGO_PORT" \
+        > "$d/server.log" 2>&1 < /dev/null &
+    echo $! > "$d/server.pid"
+    wait_until "$WAIT_S" "mongo-wire :$MONGO_PORT" grep -q listening "$d/server.log" \
+        || { cat "$d/server.log" >&2; return 1; }
+    log "mongo-wire (congodb) ready: mongodb://127.0.0.1:$MONGO_PORT"
+}
+stop_mongo() {
+    kill_pidfile "$SVC_BASE/mongo/server.pid"
+}
+env_mongo() {
+    echo "export CACHEME_TEST_MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT"
+    echo "export CACHEME_TEST_MONGO_JS_DIR=$MONGO_JS_DIR"   # for tests that run a server of their own
+}
+
 # ---------------------------------------------------------------- aggregate
-start_all() { mkdir -p "$SVC_BASE"; start_redis; start_pg; start_maria; }   # the cluster comes with its issue
+start_all() { mkdir -p "$SVC_BASE"; start_redis; start_pg; start_maria; start_mongo; }   # the cluster comes with its issue
 # env_all: the URLs the integration tests read (CACHEME_TEST_<BACKEND>_URL)
 env_all() {
     echo "export CACHEME_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     echo "export CACHEME_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
     echo "export CACHEME_TEST_MYSQL_URL=mysql://$MARIA_USER:$MARIA_PASSWORD@127.0.0.1:$MARIA_PORT/$MARIA_DB"
+    env_mongo
 }
 stop_all()  {   # in parallel; each waits for its own processes to exit
-    stop_maria & stop_pg & stop_cluster & stop_redis & wait
+    stop_maria & stop_pg & stop_cluster & stop_redis & stop_mongo & wait
     log "all stopped"
 }
 status_all() {
@@ -174,6 +216,11 @@ status_all() {
     done
     pg_isready -h 127.0.0.1 -p "$PG_PORT" || true
     mariadb-admin --no-defaults -S "$SVC_BASE/maria/mysqld.sock" -u root ping 2>/dev/null || echo "mariadb: down"
+    status_mongo
+}
+status_mongo() {
+    [[ -f $SVC_BASE/mongo/server.pid ]] && kill -0 "$(cat "$SVC_BASE/mongo/server.pid")" 2>/dev/null \
+        && echo "mongo-wire :$MONGO_PORT up" || echo "mongo-wire: down"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
@@ -185,16 +232,18 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
             case $what in
                 all) start_all ;; redis) start_redis ;; cluster) start_cluster ;;
                 pg) start_pg ;; maria) start_maria ;;
+                mongo) start_mongo ;;
                 *) echo "unknown service $what" >&2; exit 2 ;;
             esac ;;
         stop)
             case $what in
                 all) stop_all ;; redis) stop_redis ;; cluster) stop_cluster ;;
                 pg) stop_pg ;; maria) stop_maria ;;
+                mongo) stop_mongo ;;
                 *) echo "unknown service $what" >&2; exit 2 ;;
             esac ;;
         status) status_all ;;
         env) env_all ;;
-        *) echo "usage: $0 install|start|stop|status|env [redis|cluster|pg|maria|all]" >&2; exit 2 ;;
+        *) echo "usage: $0 install|start|stop|status|env [redis|cluster|pg|maria|mongo|all]" >&2; exit 2 ;;
     esac
 fi

@@ -6,10 +6,14 @@ set -euo pipefail
 PACKAGES=(
   cmake g++ ninja-build pkg-config clang libclang-rt-14-dev
   libexpected-dev libmsgpack-cxx-dev nlohmann-json3-dev zlib1g-dev libzstd-dev
-  libasio-dev libevent-dev libhiredis-dev libpq-dev libsqlite3-dev libmariadb-dev
+  libasio-dev libevent-dev libhiredis-dev libpq-dev libsqlite3-dev libmariadb-dev libmongoc-dev
   libcli11-dev catch2 libbenchmark-dev
   redis-server redis-tools postgresql mariadb-server mariadb-client gnuplot-nox
 )
+# The MongoDB-wire test server runs on Node.js with packages from npm (scripts/services.sh). A
+# node that is already there (e.g. a newer one that bundles npm) is used as it is.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

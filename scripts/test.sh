@@ -32,7 +32,7 @@ ctest --test-dir "$root/build" --output-on-failure -j 2 -LE fuzz
 # the embedded storages (their safety suites: hung loaders, cancellation, throwing handlers, a
 # cache destroyed inside a handler, Asio included first); the fuzz build the pure layers. The
 # network drivers are left out to keep CI within its time.
-no_drivers="-DCACHEME_WITH_REDIS=OFF -DCACHEME_WITH_POSTGRES=OFF -DCACHEME_WITH_MYSQL=OFF"
+no_drivers="-DCACHEME_WITH_REDIS=OFF -DCACHEME_WITH_POSTGRES=OFF -DCACHEME_WITH_MYSQL=OFF -DCACHEME_WITH_MONGO=OFF"
 no_adapters="-DCACHEME_WITH_ASIO=OFF -DCACHEME_WITH_LIBEVENT=OFF -DCACHEME_WITH_SQLITE=OFF"
 
 if [[ -z ${SKIP_SANITIZE:-} ]]; then

@@ -1,5 +1,5 @@
 // The storages the conformance suite runs against, by name ("redis", "sqlite", "postgres",
-// "mysql"): their URLs (from CACHEME_TEST_<BACKEND>_URL, SQLite on a temporary file), the
+// "mysql", "mongo"): their URLs (from CACHEME_TEST_<BACKEND>_URL, SQLite on a temporary file), the
 // command a fetch sends, an unreachable URL of the same scheme, and a raw write behind the
 // cache's back (a driver of our own on the same loop).
 #pragma once
@@ -28,6 +28,9 @@
 #if CACHEME_CONF_MYSQL
 #include "cacheme/drivers/mysql.hpp"
 #endif
+#if CACHEME_CONF_MONGO
+#include "cacheme/drivers/mongo.hpp"
+#endif
 
 namespace cacheme::conformance {
 
@@ -37,6 +40,7 @@ inline bool built(const std::string& storage) {
   if (storage == "sqlite") return CACHEME_CONF_SQLITE;
   if (storage == "postgres") return CACHEME_CONF_POSTGRES;
   if (storage == "mysql") return CACHEME_CONF_MYSQL;
+  if (storage == "mongo") return CACHEME_CONF_MONGO;
   return false;
 }
 
@@ -77,8 +81,9 @@ inline std::optional<std::string> storage_url(const std::string& storage) {
   }
   const std::string table = "conformance_" + std::to_string(::getpid());
   if (storage == "sqlite") return "sqlite://" + (temp_dir() / "conformance.db").string() + "?init=1";
-  const char* var = storage == "redis" ? "CACHEME_TEST_REDIS_URL"
+  const char* var = storage == "redis"      ? "CACHEME_TEST_REDIS_URL"
                     : storage == "postgres" ? "CACHEME_TEST_POSTGRES_URL"
+                    : storage == "mongo"    ? "CACHEME_TEST_MONGO_URL"
                                             : "CACHEME_TEST_MYSQL_URL";
   const char* url = std::getenv(var);
   if (!url || !*url) {
@@ -87,17 +92,21 @@ inline std::optional<std::string> storage_url(const std::string& storage) {
     return std::nullopt;
   }
   if (storage == "redis") return std::string(url);
+  if (storage == "mongo") return std::string(url) + "/?database=cacheme_test&collection=" + table + "&init=1";
   return std::string(url) + "?table=" + table + "&init=1";
 }
 
 /// The command a single-key fetch sends.
-inline std::string fetch_command(const std::string& storage) { return storage == "redis" ? "GET" : "SELECT"; }
+inline std::string fetch_command(const std::string& storage) {
+  return storage == "redis" ? "GET" : storage == "mongo" ? "FIND" : "SELECT";
+}
 
 /// A URL of `storage` nobody answers at (closed port 1; for SQLite a folder that does not exist).
 inline std::string down_url(const std::string& storage) {
   if (storage == "redis") return "redis://127.0.0.1:1";
   if (storage == "postgres") return "postgresql://postgres@127.0.0.1:1/appdb";
   if (storage == "mysql") return "mysql://app:apppw@127.0.0.1:1/appdb";
+  if (storage == "mongo") return "mongodb://app:secret@127.0.0.1:1/?database=cacheme_test";
   return "sqlite:///nonexistent-cacheme-dir/sub/x.db?init=1";
 }
 
@@ -122,6 +131,9 @@ inline void connect_raw(const std::string& storage, drivers::Reactor& reactor, c
 #endif
 #if CACHEME_CONF_MYSQL
   if (storage == "mysql") return drivers::connect_mysql(reactor, url, {}, std::move(sink), std::move(done));
+#endif
+#if CACHEME_CONF_MONGO
+  if (storage == "mongo") return drivers::connect_mongo(reactor, url, {}, std::move(sink), std::move(done));
 #endif
   FAIL("no driver for " + storage);
 }

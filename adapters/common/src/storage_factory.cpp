@@ -15,6 +15,9 @@
 #if CACHEME_RUNTIME_MYSQL
 #include "cacheme/drivers/mysql.hpp"
 #endif
+#if CACHEME_RUNTIME_MONGO
+#include "cacheme/drivers/mongo.hpp"
+#endif
 
 namespace cacheme::adapters {
 namespace {
@@ -27,6 +30,7 @@ bool built_in(std::string_view scheme) {
   if (scheme == "sqlite") return CACHEME_RUNTIME_SQLITE;
   if (scheme == "postgresql" || scheme == "postgres") return CACHEME_RUNTIME_POSTGRES;
   if (scheme == "mysql") return CACHEME_RUNTIME_MYSQL;
+  if (scheme == "mongodb") return CACHEME_RUNTIME_MONGO;
   return false;
 }
 
@@ -74,6 +78,9 @@ std::error_code connect_storage(drivers::Reactor& reactor, const std::string& sc
 #endif
 #if CACHEME_RUNTIME_MYSQL
   if (scheme == "mysql") return drivers::connect_mysql(reactor, url, options, std::move(sink), std::move(done)), std::error_code{};
+#endif
+#if CACHEME_RUNTIME_MONGO
+  if (scheme == "mongodb") return drivers::connect_mongo(reactor, url, options, std::move(sink), std::move(done)), std::error_code{};
 #endif
   return make_error_code(errc::bad_url);
 }
