@@ -57,12 +57,12 @@ Runtime::~Runtime() {
   for (auto& [id, storage] : storages_) storage->close();
   // Nothing is dropped: replies already known go out as they are, the rest aborted.
   std::deque<Delivery> last = std::move(ready_);
+  const core::Reply aborted{{}, operation_aborted(), {}};
   for (Waiting& w : waiting_)
     if (w.on_reply) last.push_back({std::move(w.on_reply), core::Reply{w.ticket, operation_aborted(), {}}});
-  for (auto& [id, done] : registrations_) last.push_back({[done](core::Reply r) { done(r.error); }, {}});
-  for (auto& [id, done] : flushes_) last.push_back({[done](core::Reply) { done(operation_aborted()); }, {}});
+  for (auto& [id, done] : registrations_) last.push_back({[done](core::Reply r) { done(r.error); }, aborted});
+  for (auto& [id, done] : flushes_) last.push_back({[done](core::Reply r) { done(r.error); }, aborted});
   for (Delivery& d : last) {
-    if (!d.reply.error && d.reply.values.empty()) d.reply.error = operation_aborted();
     try {
       d.on_reply(std::move(d.reply));
     } catch (...) {  // a destructor must not throw: hand it over, or drop it
@@ -91,13 +91,18 @@ bool Runtime::cancel(core::Ticket ticket) {
 }
 
 // The pump (cf. quinn's drive_timer): effects to drivers and loads, replies to the delivery
-// queue, then the timer. It runs no user code but loaders' starts, so it never re-enters
-// through a handler; a nested call (a loader completing at once) only marks it dirty.
+// queue, then the timer. It runs no user code but loaders' starts and cancels (which catch
+// what they throw), so it never re-enters through a handler; a nested call (a loader
+// completing at once) only marks it dirty. The flag is reset however the pump is left.
 void Runtime::pump() {
   if (pumping_) {
     pump_again_ = true;
     return;
   }
+  struct Guard {
+    Runtime& rt;
+    ~Guard() { rt.pumping_ = rt.pump_again_ = false; }
+  } guard{*this};
   pumping_ = true;
   do {
     pump_again_ = false;
@@ -117,7 +122,6 @@ void Runtime::pump() {
       }
     }
   } while (pump_again_);
-  pumping_ = false;
   if (!ready_.empty()) schedule_delivery();
   rearm();
 }
@@ -129,11 +133,17 @@ void Runtime::queue_reply(core::Reply reply) {
   waiting_[slot] = {};
 }
 
+// A registration's or flush's `done`, delivered like a reply (never inside a driver callback).
+void Runtime::queue_done(std::function<void(std::error_code)> done, std::error_code ec) {
+  ready_.push_back({[done = std::move(done)](core::Reply r) { done(r.error); }, core::Reply{{}, ec, {}}});
+  schedule_delivery();
+}
+
 void Runtime::schedule_delivery() {
   if (delivery_scheduled_) return;
   delivery_scheduled_ = true;
   reactor_.post([this, alive = std::weak_ptr<bool>(alive_)] {
-    if (alive.expired()) return;
+    if (!is_alive(alive)) return;
     delivery_scheduled_ = false;
     deliver_ready();
   });
@@ -167,7 +177,7 @@ void Runtime::rearm() {
   armed_at_ = *next;
   const auto delay = std::chrono::ceil<std::chrono::milliseconds>(*next - real_now().mono);
   timer_ = reactor_.call_after(std::max(delay, std::chrono::milliseconds(0)), [this, alive = std::weak_ptr<bool>(alive_)] {
-    if (alive.expired()) return;
+    if (!is_alive(alive)) return;
     timer_ = 0;
     armed_at_.reset();
     engine().on_timeout(real_now());

@@ -21,11 +21,20 @@ struct Runtime::LoadBatch {
   core::NodeId node;
   std::vector<Result<core::AnyValue>> results;
   std::vector<std::shared_ptr<LoadCancellation>> cancels;
+  std::vector<bool> finished;  ///< a loader that answers twice is heard once
   std::size_t remaining = 0;
 };
 
+// Tells every loader of the batch to stop. What a cancel function throws (user code under
+// libevent) goes to the exception sink, never up through the pump or a C callback.
 void Runtime::cancel_batch(LoadBatch& batch) {
-  for (auto& c : batch.cancels) c->cancel();
+  for (auto& c : batch.cancels) {
+    try {
+      c->cancel();
+    } catch (...) {
+      if (on_exception_) (*on_exception_)(std::current_exception());
+    }
+  }
 }
 
 // Starts every key's loader. A loader that throws at once (a callback loader) is a failed load.
@@ -35,12 +44,13 @@ void Runtime::start_load(core::LoadRequest req) {
   batch->node = req.node;
   batch->results.resize(req.sources.size(), fail(errc::no_loader));
   batch->remaining = req.sources.size();
+  batch->finished.assign(req.sources.size(), false);
   for (std::size_t i = 0; i < req.sources.size(); ++i) batch->cancels.push_back(std::make_shared<LoadCancellation>());
   loads_.emplace(req.id.v, batch);
   std::weak_ptr<bool> alive = alive_;
   for (std::size_t i = 0; i < req.sources.size(); ++i) {
     LoadDone done = [this, alive, batch, i](Result<core::AnyValue> r, std::string_view message) {
-      if (!alive.expired()) finish_load_key(batch, i, std::move(r), message);
+      if (is_alive(alive)) finish_load_key(batch, i, std::move(r), message);
     };
     const auto* thunk = static_cast<const LoadThunk*>(req.sources[i].get());
     if (!thunk) {
@@ -61,7 +71,8 @@ void Runtime::finish_load_key(const std::shared_ptr<LoadBatch>& batch, std::size
                               std::string_view message) {
   LoadCancellation& cancel = *batch->cancels[i];
   const auto it = loads_.find(batch->id.v);
-  if (cancel.cancelled() || it == loads_.end() || it->second != batch) return;  // given up: ignored
+  if (cancel.cancelled() || it == loads_.end() || it->second != batch || batch->finished[i]) return;  // ignored
+  batch->finished[i] = true;
   cancel.finished();
   if (!r && !message.empty()) load_errors_[batch->node.v] = std::string(message);
   batch->results[i] = std::move(r);

@@ -12,12 +12,12 @@ drivers::CompletionSink Runtime::make_sink() {
   drivers::CompletionSink sink;
   std::weak_ptr<bool> alive = alive_;
   sink.fetched = [this, alive](core::IoId id, core::FetchResult r) {
-    if (alive.expired()) return;
+    if (!is_alive(alive)) return;
     engine().complete_fetch(id, std::move(r), real_now());
     pump();
   };
   sink.written = [this, alive](core::IoId id, core::IoStatus s) {
-    if (alive.expired()) return;
+    if (!is_alive(alive)) return;
     if (flushes_.count(id)) return finish_flush(id, s);
     engine().complete_write(id, s, real_now());
     pump();
@@ -30,7 +30,7 @@ std::uint64_t Runtime::register_storage(std::string name, StorageSpec spec, std:
   registrations_.emplace(id, std::move(done));
   auto defer = [this, id](std::error_code ec) {
     reactor_.post([this, id, ec, alive = std::weak_ptr<bool>(alive_)] {
-      if (!alive.expired()) finish_registration(id, ec);
+      if (is_alive(alive)) finish_registration(id, ec);
     });
     return id;
   };
@@ -44,7 +44,7 @@ std::uint64_t Runtime::register_storage(std::string name, StorageSpec spec, std:
   }
   auto on_connected = [this, id, name, timeout = parsed->timeout, alive = std::weak_ptr<bool>(alive_)](
                           Result<std::unique_ptr<drivers::Storage>> s) {
-    if (alive.expired()) {
+    if (!is_alive(alive)) {
       if (s) (*s)->close();
       return;
     }
@@ -78,16 +78,16 @@ void Runtime::finish_registration(std::uint64_t id, std::error_code ec) {
   if (it == registrations_.end()) return;  // cancelled: its caller was answered already
   auto done = std::move(it->second);
   registrations_.erase(it);
-  done(ec);
+  queue_done(std::move(done), ec);
 }
 
-void Runtime::cancel_registration(std::uint64_t id) {
+bool Runtime::cancel_registration(std::uint64_t id) {
   const auto it = registrations_.find(id);
-  if (it == registrations_.end()) return;
+  if (it == registrations_.end()) return false;
   auto done = std::move(it->second);
   registrations_.erase(it);
-  ready_.push_back({[done](core::Reply r) { done(r.error); }, core::Reply{{}, operation_aborted(), {}}});
-  schedule_delivery();
+  queue_done(std::move(done), operation_aborted());
+  return true;
 }
 
 drivers::Storage* Runtime::storage(std::string_view name) {
@@ -99,10 +99,7 @@ drivers::Storage* Runtime::storage(std::string_view name) {
 
 void Runtime::flush_prefix(std::string_view name, std::string prefix, std::function<void(std::error_code)> done) {
   drivers::Storage* s = storage(name);
-  if (!s) {
-    reactor_.post([done] { done(make_error_code(errc::unknown_storage)); });
-    return;
-  }
+  if (!s) return queue_done(std::move(done), make_error_code(errc::unknown_storage));
   const core::IoId id{next_flush_id_++};
   flushes_.emplace(id, std::move(done));
   s->flush_prefix(id, std::move(prefix));
@@ -111,7 +108,7 @@ void Runtime::flush_prefix(std::string_view name, std::string prefix, std::funct
 void Runtime::finish_flush(core::IoId id, core::IoStatus status) {
   auto done = std::move(flushes_.at(id));
   flushes_.erase(id);
-  done(status == core::IoStatus::ok ? std::error_code{} : make_error_code(errc::storage_error));
+  queue_done(std::move(done), status == core::IoStatus::ok ? std::error_code{} : make_error_code(errc::storage_error));
 }
 
 }  // namespace cacheme::adapters

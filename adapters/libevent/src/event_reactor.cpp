@@ -75,6 +75,13 @@ EventReactor::EventReactor(event_base* base) : base_(base) {
 
 EventReactor::~EventReactor() {
   *alive_ = false;
+  {
+    // Posted closures may own driver objects whose destructors unwatch or cancel timers: they
+    // go first, while the maps they touch still exist.
+    std::deque<std::function<void()>> posted;
+    std::lock_guard lock(post_mutex_);
+    posted.swap(posted_);
+  }
   watches_.clear();
   timers_.clear();
   if (post_event_) event_free(post_event_);

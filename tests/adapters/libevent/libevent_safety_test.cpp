@@ -130,6 +130,51 @@ TEST_CASE("libevent: a callback that throws stops the loop, dispatch rethrows, t
   CHECK_FALSE(cm.take_exception());
 }
 
+TEST_CASE("libevent: a registration callback that throws is caught too", "[libevent]") {
+  Loop loop;
+  Cacheme cm(loop.base);
+  cm.register_storage("local", {"local://lru?size=10"}, [](std::error_code) { throw std::runtime_error("reg bug"); });
+  CHECK_THROWS_WITH(cm.dispatch(), "reg bug");
+  int got = 0;
+  cm.get(QuickNode{5}, [&](std::error_code ec, std::shared_ptr<const int> v) { got = ec ? -1 : *v; });
+  REQUIRE(loop.until([&] { return got != 0; }));
+  CHECK(got == 50);
+}
+
+/// Answers twice: the second answer must not count for another key of the batch.
+struct TwiceNode {
+  using value_type = int;
+  int id = 0;
+  std::string key() const { return "twice:" + std::to_string(id); }
+  void load(std::function<void(std::error_code, int)> done) const {
+    if (id == 1) {
+      done({}, 1);
+      done({}, 1);
+    } else {
+      g_parked.push_back(std::move(done));  // answered later
+    }
+  }
+  static cacheme::Meta meta() { return {.version = "v1", .caches = {{"local", 10s}}}; }
+};
+
+TEST_CASE("libevent: a loader that answers twice is heard once", "[libevent]") {
+  g_parked.clear();
+  Loop loop;
+  Cacheme cm(loop.base);
+  register_local(loop, cm);
+  std::optional<std::vector<int>> got;
+  cm.get_all(std::vector<TwiceNode>{{1}, {2}}, [&](std::error_code ec, std::vector<std::shared_ptr<const int>> v) {
+    CHECK_FALSE(ec);
+    got = std::vector<int>{v.at(0) ? *v[0] : -1, v.at(1) ? *v[1] : -1};
+  });
+  loop.until([] { return false; }, 10ms);
+  CHECK_FALSE(got);  // key 2 has not answered yet
+  REQUIRE(g_parked.size() == 1);
+  g_parked[0]({}, 2);
+  REQUIRE(loop.until([&] { return got.has_value(); }));
+  CHECK(*got == std::vector<int>{1, 2});
+}
+
 TEST_CASE("libevent: a loader that throws is a failed load with its message", "[libevent]") {
   Loop loop;
   Cacheme cm(loop.base);

@@ -38,4 +38,18 @@ template <class T>
   co_return std::move(value);
 }
 
+/// Awaits `op` (an operation without a value: `invalidate`, `register_storage`) for at most
+/// `timeout`; see the file comment.
+inline ::asio::awaitable<void> with_timeout(::asio::awaitable<void> op, std::chrono::steady_clock::duration timeout) {
+  auto ex = co_await ::asio::this_coro::executor;
+  ::asio::steady_timer timer(ex, timeout);
+  auto [order, error, timer_ec] =
+      co_await ::asio::experimental::make_parallel_group(::asio::co_spawn(ex, std::move(op), ::asio::experimental::deferred),
+                                                          timer.async_wait(::asio::experimental::deferred))
+          .async_wait(::asio::experimental::wait_for_one(), ::asio::use_awaitable);
+  (void)timer_ec;
+  if (order[0] == 1) throw std::system_error(std::make_error_code(std::errc::timed_out));
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace cacheme::asio

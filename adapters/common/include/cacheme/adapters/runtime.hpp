@@ -30,6 +30,13 @@
 
 namespace cacheme::adapters {
 
+/// True while the runtime that issued `token` (`Runtime::alive_token`) lives and is not being
+/// destroyed (callbacks that may run during or after its destruction check this).
+inline bool is_alive(const std::weak_ptr<bool>& token) {
+  const auto flag = token.lock();
+  return flag && *flag;
+}
+
 /// The error a cancelled request (or one pending when its cache is destroyed) completes with:
 /// `ECANCELED` in the system category, which is `asio::error::operation_aborted`.
 std::error_code operation_aborted() noexcept;
@@ -107,8 +114,9 @@ class Runtime {
   std::uint64_t register_storage(std::string name, StorageSpec spec, std::function<void(std::error_code)> done);
 
   /// Completes a pending registration at once with `operation_aborted`; a storage that connects
-  /// later is closed, not registered. Unknown or finished ids are ignored.
-  void cancel_registration(std::uint64_t id);
+  /// later is closed, not registered. Returns false for unknown or finished ids. (A `local://`
+  /// storage is registered at once: cancelling it then only changes what the caller is told.)
+  bool cancel_registration(std::uint64_t id);
 
   /// Calls `on_reply` with the reply of `ticket` when it comes; then runs the pump.
   void await_reply(core::Ticket ticket, std::function<void(core::Reply)> on_reply);
@@ -147,6 +155,7 @@ class Runtime {
   void finish_load_key(const std::shared_ptr<LoadBatch>& batch, std::size_t i, Result<core::AnyValue> r,
                        std::string_view message);
   void queue_reply(core::Reply reply);
+  void queue_done(std::function<void(std::error_code)> done, std::error_code ec);
   void schedule_delivery();
   void finish_registration(std::uint64_t id, std::error_code ec);
   void connected(std::uint64_t id, std::string name, core::Duration timeout,

@@ -65,12 +65,8 @@ class Request {
   Request() = default;
   /// True if the request was still pending (its callback has now run with ECANCELED).
   bool cancel() {
-    if (alive_.expired() || !runtime_) return false;
-    bool was_pending = true;
-    if (registration_)
-      runtime_->cancel_registration(registration_);
-    else
-      was_pending = runtime_->cancel(ticket_);
+    if (!adapters::is_alive(alive_) || !runtime_) return false;
+    const bool was_pending = registration_ ? runtime_->cancel_registration(registration_) : runtime_->cancel(ticket_);
     runtime_->deliver_ready();
     return was_pending;
   }

@@ -111,7 +111,7 @@ struct Pending {
           ::asio::cancellation_type::none)
         return;
       ::asio::dispatch(io, [alive, cancel] {
-        if (!alive.expired()) cancel();
+        if (adapters::is_alive(alive)) cancel();
       });
     });
   }
