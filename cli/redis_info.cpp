@@ -110,12 +110,8 @@ std::map<std::string, std::uint64_t> redis_command_stats(const std::string& url)
       return out;
     }
     // A cluster: the sum over its masters (replicas replay the masters' writes: not counted).
-    const auto masters = cluster_masters(c.get(), host);
-    for (const auto& [mhost, mport] : masters)
+    for (const auto& [mhost, mport] : cluster_masters(c.get(), host))
       if (Context m = connect(t, mhost, mport)) add_command_stats(m.get(), out);
-    // Our own CLUSTER SLOTS is in the seed's count when the seed is a master: not the client's.
-    const bool seed_counted = std::find(masters.begin(), masters.end(), std::pair{host, port}) != masters.end();
-    if (auto it = out.find("CLUSTER|SLOTS"); seed_counted && it != out.end() && --it->second == 0) out.erase(it);
     return out;
   }
 #else
