@@ -123,9 +123,11 @@ class Replayer {
 
 std::map<std::string, std::uint64_t> operator-(std::map<std::string, std::uint64_t> after,
                                                const std::map<std::string, std::uint64_t>& before) {
+  // A count can go down when a cluster's master left during the run (its counts with it):
+  // such a difference means nothing, it is dropped rather than wrapped around.
   for (auto& [name, count] : after) {
     auto it = before.find(name);
-    if (it != before.end()) count -= it->second;
+    if (it != before.end()) count = count > it->second ? count - it->second : 0;
   }
   std::erase_if(after, [](const auto& kv) { return kv.second == 0; });
   return after;
