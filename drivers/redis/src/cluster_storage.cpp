@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "cacheme/drivers/redis.hpp"
 #include "cacheme/errc.hpp"
 #include "redis_reply.hpp"
 
@@ -107,12 +108,26 @@ ClusterStorage::~ClusterStorage() {
 }
 
 void ClusterStorage::bootstrap_done(bool ok) {
-  // Possibly inside hiredis: hand the storage (or the error) over from a posted task.
+  // Without an explicit pool_size, the masters share the single-node default: with 100
+  // connections per master, 3 masters took 1.7 x the time of 100 connections in all on the
+  // seed workload (README, Redis Cluster benchmark): each command went out alone, in its own
+  // write(2) and its own wake-up of a server.
+  if (ok && pool_size_ == 0) {
+    const std::size_t masters = std::max<std::size_t>(1, map_.masters().size());
+    pool_size_ = (kDefaultPoolSize + masters - 1) / masters;
+  }
+  // Possibly inside hiredis: hand the storage (or the error) over from a posted task, which
+  // also drops the one-connection pools used to read the map (clean stack).
   auto owner = std::make_shared<std::unique_ptr<ClusterStorage>>(std::move(self_));
   reactor_.post([owner, ok, done = std::move(connect_done_)] {
-    if (ok) return done(std::unique_ptr<Storage>(std::move(*owner)));
-    owner->reset();
-    done(fail(errc::connect_failed));
+    if (!ok) {
+      owner->reset();
+      return done(fail(errc::connect_failed));
+    }
+    for (auto& n : (*owner)->nodes_)
+      if (n) n->close();
+    (*owner)->nodes_.clear();
+    done(std::unique_ptr<Storage>(std::move(*owner)));
   });
 }
 
@@ -136,7 +151,8 @@ ClusterNode& ClusterStorage::node(std::size_t index) {
     u.host = map_.address(index).host;
     u.port = map_.address(index).port;
     u.seeds.clear();
-    nodes_[index] = std::make_unique<ClusterNode>(reactor_, std::move(u), pool_size_, counts_,
+    const std::size_t size = self_ ? 1 : pool_size_;  // registration only reads the map
+    nodes_[index] = std::make_unique<ClusterNode>(reactor_, std::move(u), size, counts_,
                                                   static_cast<ClusterNodeListener&>(*this));
   }
   return *nodes_[index];

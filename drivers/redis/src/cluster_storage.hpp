@@ -35,6 +35,7 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
  public:
   /// Creates the storage and reads the slot map from the first seed that answers; `done` runs
   /// later, via the reactor, with the storage or `errc::connect_failed` (message on stderr).
+  /// `pool_size` is per master; 0 shares `kDefaultPoolSize` among the masters.
   static void connect(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink, ConnectDone done);
 
   ~ClusterStorage() override;
@@ -82,7 +83,7 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
 
   Reactor& reactor_;
   const RedisUrl url_;
-  const std::size_t pool_size_;
+  std::size_t pool_size_;  // per master; set at registration when 0
   CompletionQueue queue_;
   CommandCounts counts_;
   SlotMap map_;

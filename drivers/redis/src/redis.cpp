@@ -32,12 +32,12 @@ void connect_redis(Reactor& reactor, std::string_view url, const StorageOptions&
     reactor.post([ec = parsed.error(), done = std::move(done)] { done(fail(ec)); });
     return;
   }
-  std::size_t pool_size = parsed->pool_size;
-  if (pool_size == 0) pool_size = options.pool_size != 0 ? options.pool_size : redis::kDefaultPoolSize;
-  if (parsed->cluster)
-    redis::detail::ClusterStorage::connect(reactor, std::move(*parsed), pool_size, std::move(sink), std::move(done));
-  else
-    redis::detail::RedisStorage::connect(reactor, std::move(*parsed), pool_size, std::move(sink), std::move(done));
+  const std::size_t pool_size = parsed->pool_size != 0 ? parsed->pool_size : options.pool_size;  // 0: default
+  if (parsed->cluster)  // per master; the default is shared among the masters
+    return redis::detail::ClusterStorage::connect(reactor, std::move(*parsed), pool_size, std::move(sink),
+                                                  std::move(done));
+  redis::detail::RedisStorage::connect(reactor, std::move(*parsed), pool_size != 0 ? pool_size : redis::kDefaultPoolSize,
+                                       std::move(sink), std::move(done));
 }
 
 }  // namespace cacheme::drivers
