@@ -49,6 +49,13 @@ class ClusterNode final : private PoolListener {
   /// that writes of one key keep their order): at once when up, once the first connection is
   /// up (or failed) otherwise. Never inside this call for a waiting user.
   void with_connection(Use use, std::string_view key = {});
+  /// The fast path of `with_connection` for a node that is up: its connection now (nullptr when
+  /// none is up); false, without picking, when the caller must go through `with_connection`.
+  bool connection_now(std::string_view key, Connection*& out) {
+    if (closed_ || state_ != State::up) return false;
+    out = pick(key);
+    return true;
+  }
   /// Writes every connection's buffered commands; destroys retired pools.
   void flush();
   /// Closes for good: waiting users get nullptr, pending replies come back as nullptr.

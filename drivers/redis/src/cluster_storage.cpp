@@ -24,6 +24,7 @@ constexpr std::chrono::milliseconds kMinRefreshInterval{100};
 // few ms, so a short pause usually finds them together again.
 constexpr std::chrono::milliseconds kTryAgainDelay{20};
 constexpr std::string_view kScanCount = "1000";
+constexpr std::size_t kInlineArgs = 8;
 
 core::FetchResult failed_fetch() { return {core::IoStatus::backend_error, {}}; }
 
@@ -40,14 +41,23 @@ std::vector<std::pair<std::uint16_t, std::vector<std::size_t>>> group_by_slot(co
   return groups;
 }
 
-/// Counts the replies of an operation split into several commands; the last one completes it.
-struct Countdown {
+}  // namespace
+
+/// Counts the replies of a write split into several commands; the last one completes it.
+struct ClusterStorage::Countdown {
   core::IoId id;
   std::size_t left = 0;
   bool failed = false;
 };
 
-}  // namespace
+std::function<void(const redisReply*)> ClusterStorage::count_write(std::shared_ptr<Countdown> pending,
+                                                                   bool (*ok)(const redisReply*)) {
+  return [this, pending = std::move(pending), ok](const redisReply* r) {
+    if (!ok(r)) pending->failed = true;
+    if (--pending->left == 0)
+      queue_.written(pending->id, pending->failed ? core::IoStatus::backend_error : core::IoStatus::ok);
+  };
+}
 
 /// One command on its way to the owner of its slot, with what is left of its redirect budget.
 struct ClusterStorage::Routed {
@@ -177,7 +187,9 @@ void ClusterStorage::route(const std::shared_ptr<Routed>& cmd) {
     refresh_map();
     return cmd->done(nullptr);
   }
-  node(*owner).with_connection([this, cmd](Connection* c) { send_on(c, cmd, false); }, cmd->order_key);
+  ClusterNode& n = node(*owner);
+  if (Connection* c = nullptr; n.connection_now(cmd->order_key, c)) return send_on(c, cmd, false);
+  n.with_connection([this, cmd](Connection* c) { send_on(c, cmd, false); }, cmd->order_key);
 }
 
 void ClusterStorage::send_on(Connection* c, const std::shared_ptr<Routed>& cmd, bool asking) {
@@ -187,8 +199,17 @@ void ClusterStorage::send_on(Connection* c, const std::shared_ptr<Routed>& cmd, 
     static constexpr std::array<std::string_view, 1> kAsking{"ASKING"};
     if (!c->send(kAsking, [](const redisReply*) {})) return cmd->done(nullptr);
   }
-  const std::vector<std::string_view> args(cmd->args.begin(), cmd->args.end());
-  if (!c->send(args, [this, cmd](const redisReply* r) { on_reply(cmd, r); })) cmd->done(nullptr);
+  const auto on_reply = [this, cmd](const redisReply* r) { this->on_reply(cmd, r); };
+  bool sent = false;
+  if (cmd->args.size() <= kInlineArgs) {  // GET, SET ... PX, small MGETs: no allocation
+    std::array<std::string_view, kInlineArgs> inline_args;
+    std::copy(cmd->args.begin(), cmd->args.end(), inline_args.begin());
+    sent = c->send(std::span(inline_args.data(), cmd->args.size()), on_reply);
+  } else {
+    const std::vector<std::string_view> args(cmd->args.begin(), cmd->args.end());
+    sent = c->send(args, on_reply);
+  }
+  if (!sent) cmd->done(nullptr);
 }
 
 void ClusterStorage::on_reply(const std::shared_ptr<Routed>& cmd, const redisReply* r) {
@@ -297,11 +318,7 @@ void ClusterStorage::start(core::StoreRequest req) {
       args.push_back(std::to_string(e.ttl->count() > 0 ? e.ttl->count() : 1));
     }
     auto cmd = make_command(std::move(args), slot, std::move(order_key));
-    cmd->done = [this, pending](const redisReply* r) {
-      if (!is_ok_status(r)) pending->failed = true;
-      if (--pending->left == 0)
-        queue_.written(pending->id, pending->failed ? core::IoStatus::backend_error : core::IoStatus::ok);
-    };
+    cmd->done = count_write(pending, &is_ok_status);
     route(cmd);
   }
   queue_.deliver_later();
@@ -320,11 +337,7 @@ void ClusterStorage::start(core::EraseRequest req) {
     for (const std::size_t i : indices) args.push_back(std::move(req.keys[i]));
     std::string order_key = args[1];
     auto cmd = make_command(std::move(args), slot, std::move(order_key));
-    cmd->done = [this, pending](const redisReply* r) {
-      if (!is_integer(r)) pending->failed = true;
-      if (--pending->left == 0)
-        queue_.written(pending->id, pending->failed ? core::IoStatus::backend_error : core::IoStatus::ok);
-    };
+    cmd->done = count_write(pending, &is_integer);
     route(cmd);
   }
   queue_.deliver_later();

@@ -52,6 +52,7 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
   struct Routed;
   struct Gather;
   struct FlushJob;
+  struct Countdown;
   using Candidates = std::vector<std::size_t>;
 
   ClusterStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink);
@@ -64,6 +65,8 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
   void retry_later(const std::shared_ptr<Routed>& cmd);
   ClusterNode& node(std::size_t index);
   void fetch_groups(core::FetchRequest& req);
+  /// The reply handler of one command of a write: `ok` judges the reply.
+  std::function<void(const redisReply*)> count_write(std::shared_ptr<Countdown> pending, bool (*ok)(const redisReply*));
 
   // the slot map
   void refresh_map();
