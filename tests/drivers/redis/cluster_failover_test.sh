@@ -37,13 +37,13 @@ pid=$(cli "$victim" info server | sed -n 's/^process_id:\([0-9]*\).*/\1/p' | tr 
 [[ -n $victim && -n $replica && -n $pid ]] || { echo "cannot find a master with a replica"; exit 1; }
 echo "victim master :$victim (pid $pid), its replica :$replica"
 
-# ~35,000 distinct keys at 15 ms per load over 100 workers: a run of about 6 s, long
+# ~35,000 distinct keys at 25 ms per load over 100 workers: a run of 9 s at least (the floor), long
 # enough to span the failover (about 2-3 s with a 1 s node timeout).
 out=$SVC_BASE/bench.json
 "$bench" replay --chain "redis://127.0.0.1:$seed?cluster=true&timeout=500" --requests 100000 --workers 100 \
-    --load-latency 15ms --pool-size 4 --json "$out" > "$SVC_BASE/bench.log" 2>&1 &
+    --load-latency 25ms --pool-size 4 --json "$out" > "$SVC_BASE/bench.log" 2>&1 &
 bench_pid=$!
-sleep 1.5
+sleep 1
 kill -0 "$bench_pid" || { cat "$SVC_BASE/bench.log"; echo "the replay ended before the failover"; exit 1; }
 kill -9 "$pid"
 killed=$(now_ms)
