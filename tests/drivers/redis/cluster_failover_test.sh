@@ -72,4 +72,8 @@ echo "bench exit $rc; requests $(num requests); errors $(num errors); loads $(nu
 [[ $(num errors) == 0 ]] || { echo "FAIL: requests failed"; exit 1; }
 [[ -n $promoted ]] || { echo "FAIL: the replica was not promoted"; exit 1; }
 [[ -n $healed ]] || { echo "FAIL: no GET reached the promoted replica during the run (map not healed)"; exit 1; }
+# Map refreshes are rate-limited: at most one CLUSTER SLOTS per 100 ms, however many commands fail.
+refreshes=$(grep -o '"CLUSTER": *[0-9]*' "$out" | head -1 | sed 's/.*: *//')
+awk -v n="${refreshes:-0}" -v t="$(num time_s)" 'BEGIN { exit !(n >= 1 && n <= t * 10 + 1) }' \
+    || { echo "FAIL: ${refreshes:-0} map refreshes in $(num time_s) s (at least 1, at most one per 100 ms)"; exit 1; }
 echo "PASS"
