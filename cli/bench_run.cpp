@@ -165,6 +165,7 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
   core::Config config;
   config.prefix = options.prefix;
   config.seed = options.seed;
+  config.fixed_seed = true;  // the same --seed gives the same run
   libevent::Cacheme cm(base.get(), config);
 
   // Register the chain, tier0, tier1, ... in order.

@@ -26,7 +26,13 @@ Result<TierId> EngineImpl::add_storage(std::string name, std::unique_ptr<local::
 Result<NodeId> EngineImpl::add_node(NodeConfig config) {
   NodeState n;
   if (config.caches.size() > kMaxChain) return fail(errc::invalid_argument);
+  if (nodes_.size() >= UINT32_MAX) return fail(errc::invalid_argument);  // the node tag holds 32 bits
+  if (config.load_timeout < Duration::zero() || config.load_timeout > kMaxDuration) return fail(errc::bad_option);
+  if (!config.name.empty())
+    for (const NodeState& other : nodes_)
+      if (other.config.name == config.name) return fail(errc::duplicate_name);
   for (const ChainLink& link : config.caches) {
+    if (link.ttl && (*link.ttl <= Duration::zero() || *link.ttl > kMaxDuration)) return fail(errc::bad_option);
     auto it = std::find_if(tiers_.begin(), tiers_.end(), [&](const Tier& t) { return t.name == link.storage; });
     if (it == tiers_.end()) return fail(errc::unknown_storage);
     n.chain.push_back(TierId{static_cast<std::uint64_t>(it - tiers_.begin()) + 1});
@@ -43,16 +49,21 @@ Result<NodeId> EngineImpl::add_node(NodeConfig config) {
 }
 
 std::string_view EngineImpl::key_of(const void* self, std::uint64_t flight) {
-  return static_cast<const EngineImpl*>(self)->flights_.find(flight)->full_key;
+  return static_cast<const EngineImpl*>(self)->flights_.find(flight)->key;
 }
 
 NodeState* EngineImpl::node(NodeId id) {
   return id.v >= 1 && id.v <= nodes_.size() ? &nodes_[id.v - 1] : nullptr;
 }
 
-void EngineImpl::build_full_key(const NodeState& n, std::string_view key) {
+// The local key of `key` of node `id` into `key_buf_`: `{prefix}:{key}:{version}` (the full key,
+// what remote tiers store) followed by the node's tag (kNodeTagSize bytes of its id).
+void EngineImpl::build_key(const NodeState& n, NodeId id, std::string_view key) {
   key_buf_.clear();
   key_buf_.append(config_.prefix).append(1, ':').append(key).append(1, ':').append(n.config.version);
+  const auto v = static_cast<std::uint32_t>(id.v);
+  const char tag[kNodeTagSize] = {char(v & 0xff), char((v >> 8) & 0xff), char((v >> 16) & 0xff), char(v >> 24)};
+  key_buf_.append(tag, kNodeTagSize);
 }
 
 Ticket EngineImpl::new_ticket(std::uint32_t slots) {
@@ -111,7 +122,7 @@ Result<TierId> Engine::add_local_storage(std::string name, std::unique_ptr<local
 }
 
 Result<TierId> Engine::add_remote_storage(std::string name, RemoteOptions options) {
-  if (options.timeout <= Duration::zero()) return fail(errc::bad_option);
+  if (options.timeout <= Duration::zero() || options.timeout > kMaxDuration) return fail(errc::bad_option);
   return impl_->add_storage(std::move(name), nullptr, options);
 }
 
@@ -133,15 +144,16 @@ std::vector<NodeInfo> Engine::nodes() const {
 void Engine::set_prefix(std::string prefix) { impl_->config_.prefix = std::move(prefix); }
 const std::string& Engine::prefix() const { return impl_->config_.prefix; }
 
-Submitted Engine::get(NodeId node, std::string_view key, SourceRef source, Now now) {
-  return impl_->get(node, key, source, now);
+Submitted Engine::get(NodeId node, std::string_view key, SourceRef source, Now now, const RequestOptions& options) {
+  return impl_->get(node, key, source, now, options);
 }
-Ticket Engine::get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now) {
-  return impl_->get_all(node, keys, sources, now);
+Ticket Engine::get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now,
+                       const RequestOptions& options) {
+  return impl_->get_all(node, keys, sources, now, options);
 }
 Ticket Engine::invalidate(NodeId node, std::string_view key, Now now) { return impl_->invalidate(node, key, now); }
-Ticket Engine::refresh(NodeId node, std::string_view key, SourceRef source, Now now) {
-  return impl_->refresh(node, key, source, now);
+Ticket Engine::refresh(NodeId node, std::string_view key, SourceRef source, Now now, const RequestOptions& options) {
+  return impl_->refresh(node, key, source, now, options);
 }
 void Engine::cancel(Ticket ticket) { impl_->cancel(ticket); }
 

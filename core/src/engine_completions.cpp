@@ -96,6 +96,7 @@ std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue
   if (!pending) return make_error_code(errc::unknown_io);
   PendingLoad load = std::move(*pending);
   loads_.erase(id.v);
+  if (load.deadline) load_deadlines_.erase({*load.deadline, id.v});
   NodeState& n = *node(load.node);
   const auto elapsed = static_cast<std::uint64_t>(std::max<std::int64_t>(0, (now.mono - load.started).count()));
 
@@ -122,6 +123,7 @@ std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue
 void EngineImpl::on_timeout(Now now) {
   for (Tier& t : tiers_)
     if (t.local) t.local->advance(now.mono);
+  expire_loads(now);
   for (Tier& t : tiers_) {
     // A timeout is a failure like any other; the late reply, if any, is then ignored.
     while (!t.deadlines.empty() && t.deadlines.front().first <= now.mono) {
@@ -140,6 +142,7 @@ void EngineImpl::on_timeout(Now now) {
 
 std::optional<Instant> EngineImpl::next_deadline() const {
   std::optional<Instant> next;
+  if (!load_deadlines_.empty()) next = load_deadlines_.begin()->first;
   for (const Tier& t : tiers_) {
     if (!t.deadlines.empty() && (!next || t.deadlines.front().first < *next)) next = t.deadlines.front().first;
     if (!t.local) continue;

@@ -15,22 +15,11 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
   NodeState& n = *node(id);
   while (!group.empty()) {
     const std::uint32_t idx = flight(group.front()).next_tier;
-    if (idx >= n.chain.size()) {
-      LoadRequest req{LoadId{}, id, {}, {}};
-      for (FlightId fid : group) {
-        Flight& f = flight(fid);
-        f.stage = Stage::loading;
-        req.keys.push_back(f.user_key);
-        req.sources.push_back(f.source);
-      }
-      req.id = LoadId{loads_.insert(PendingLoad{id, std::move(group), now.mono})};
-      effects_.emplace_back(std::move(req));
-      return;
-    }
+    if (idx >= n.chain.size()) return start_load(id, std::move(group), now);
     const TierId tier = n.chain[idx];
     if (!tiers_[tier.v - 1].is_local()) {
       FetchRequest req{IoId{}, tier, {}};
-      for (FlightId fid : group) req.keys.push_back(flight(fid).full_key);
+      for (FlightId fid : group) req.keys.emplace_back(flight(fid).full_key());
       req.id = new_io(PendingIo{PendingIo::Kind::fetch, id, idx, std::move(group), Ticket{}, {}}, tier, now);
       effects_.emplace_back(std::move(req));
       return;
@@ -40,7 +29,7 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
     std::vector<FlightId> rest;
     for (FlightId fid : group) {
       Flight& f = flight(fid);
-      const local::Hit hit = tiers_[tier.v - 1].local->find(f.full_key, now.mono);
+      const local::Hit hit = tiers_[tier.v - 1].local->find(f.key, now.mono);
       ++f.next_tier;
       if (hit.value) {
         ++n.stats.tiers[idx].hits;
@@ -75,7 +64,7 @@ void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
     f.waiters.clear();
     if (!f.attached) continue;  // invalidated: its value may be stale, write nothing
     if (r.from_load && n.doorkeeper) {
-      const std::uint64_t h = hash_bytes(f.full_key, config_.seed);
+      const std::uint64_t h = hash_bytes(f.key, config_.seed);
       if (!n.doorkeeper->contains(h)) {
         n.doorkeeper->insert(h);
         f.missed = 0;  // first sighting: returned, not written anywhere
@@ -107,7 +96,7 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
       if (ttl && *ttl < std::chrono::milliseconds(1)) continue;  // expired: nothing to copy
       Tier& tier = tiers_[n.chain[idx].v - 1];
       if (tier.is_local()) {
-        tier.local->insert(f.full_key, f.value, ttl ? std::optional(now.mono + *ttl) : std::nullopt, now.mono);
+        tier.local->insert(f.key, f.value, ttl ? std::optional(now.mono + *ttl) : std::nullopt, now.mono);
         continue;
       }
       if (!f.body) {
@@ -123,7 +112,8 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
       const std::int64_t expire = ttl_ms ? now.unix_ms + ttl_ms->count() : 0;
       auto& [req, io] = stores[{f.node.v, idx}];
       req.tier = n.chain[idx];
-      req.entries.push_back({f.full_key, codec::make_entry(n.config.codec.id, expire, now.unix_ms, *f.body), ttl_ms});
+      req.entries.push_back(
+          {std::string(f.full_key()), codec::make_entry(n.config.codec.id, expire, now.unix_ms, *f.body), ttl_ms});
       io.kind = PendingIo::Kind::store;
       io.node = f.node;
       io.chain_index = idx;
@@ -140,6 +130,73 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
   }
 }
 
+// Emits the load of a group of flights that found their key in no tier. Flights nobody waits
+// for any more (every caller cancelled meanwhile) are dropped instead of loaded (rule 10).
+void EngineImpl::start_load(NodeId id, std::vector<FlightId> group, Now now) {
+  std::erase_if(group, [&](FlightId fid) {
+    if (!flight(fid).waiters.empty()) return false;
+    ++node(id)->stats.loads_cancelled;
+    fail_flight(fid, make_error_code(errc::cancelled));
+    return true;
+  });
+  if (group.empty()) return;
+  LoadRequest req{LoadId{}, id, {}, {}};
+  std::optional<Duration> timeout;  // the shortest of the group's (a batch has one deadline)
+  for (FlightId fid : group) {
+    Flight& f = flight(fid);
+    f.stage = Stage::loading;
+    req.keys.push_back(f.user_key);
+    req.sources.push_back(f.source);
+    if (f.load_timeout > Duration::zero()) timeout = std::min(timeout.value_or(f.load_timeout), f.load_timeout);
+  }
+  std::optional<Instant> deadline;
+  if (timeout) deadline = now.mono + *timeout;
+  req.id = LoadId{loads_.insert(PendingLoad{id, group, now.mono, deadline})};
+  for (FlightId fid : group) flight(fid).load = req.id;
+  if (deadline) load_deadlines_.emplace(*deadline, req.id.v);
+  effects_.emplace_back(std::move(req));
+}
+
+// The core gives up on load `id`: every waiter of its flights gets `error`, nothing is cached,
+// the flights leave the table, and the adapter is asked to cancel the loader.
+void EngineImpl::give_up_load(LoadId id, std::error_code error) {
+  PendingLoad* pending = loads_.find(id.v);
+  if (!pending) return;
+  PendingLoad load = std::move(*pending);
+  loads_.erase(id.v);
+  if (load.deadline) load_deadlines_.erase({*load.deadline, id.v});
+  NodeState& n = *node(load.node);
+  for (FlightId fid : load.flights) {
+    if (!flights_.find(fid)) continue;
+    if (error == errc::load_timeout) {
+      ++n.stats.load_failures;
+      ++n.stats.load_timeouts;
+    } else {
+      ++n.stats.loads_cancelled;
+    }
+    fail_flight(fid, error);
+  }
+  effects_.emplace_back(CancelLoad{id});
+}
+
+// Flight `id` lost its last waiter: if it is loading and no flight of its load has a waiter
+// left, the load is cancelled. A flight still reading goes on; it is dropped when it would load.
+void EngineImpl::drop_unwanted_load(FlightId id) {
+  const Flight& f = flight(id);
+  if (f.stage != Stage::loading) return;
+  const PendingLoad* load = loads_.find(f.load.v);
+  if (!load) return;
+  for (FlightId other : load->flights)
+    if (const Flight* o = flights_.find(other); o && !o->waiters.empty()) return;
+  give_up_load(f.load, make_error_code(errc::cancelled));
+}
+
+// Gives up every load whose deadline passed.
+void EngineImpl::expire_loads(Now now) {
+  while (!load_deadlines_.empty() && load_deadlines_.begin()->first <= now.mono)
+    give_up_load(LoadId{load_deadlines_.begin()->second}, make_error_code(errc::load_timeout));
+}
+
 void EngineImpl::fail_flight(FlightId id, std::error_code error) {
   Flight& f = flight(id);
   f.waiters.for_each([&](const Waiter& w) { answer(w, fail(error)); });
@@ -148,9 +205,9 @@ void EngineImpl::fail_flight(FlightId id, std::error_code error) {
   flights_.erase(id);  // nothing cached (rule 5); pending erases of a refresh are then ignored
 }
 
-void EngineImpl::detach(std::string_view full_key) {
-  const std::uint64_t h = hash_key(full_key);
-  const FlightId fid = in_flight_.find(full_key, h);
+void EngineImpl::detach(std::string_view key) {
+  const std::uint64_t h = hash_key(key);
+  const FlightId fid = in_flight_.find(key, h);
   if (!fid) return;
   Flight& f = flight(fid);
   f.attached = false;
@@ -159,12 +216,13 @@ void EngineImpl::detach(std::string_view full_key) {
   maybe_finish(fid);
 }
 
-// The flight of `full_key` whose write-backs are still pending, if any: the one in the table,
-// or one an earlier invalidate detached (its erases are held behind it, and so must these be).
-FlightId EngineImpl::writing_flight(std::string_view full_key) {
-  FlightId fid = in_flight_.find(full_key, hash_key(full_key));
+// The flight of local key `key` whose write-backs are still pending, if any: the one in the
+// table, or one an earlier invalidate of the full key detached (its erases are held behind it,
+// and so must these be).
+FlightId EngineImpl::writing_flight(std::string_view key) {
+  FlightId fid = in_flight_.find(key, hash_key(key));
   if (!fid || flight(fid).pending_writes == 0) {
-    const auto fence = fences_.find(full_key);
+    const auto fence = fences_.find(key.substr(0, key.size() - kNodeTagSize));
     fid = fence != fences_.end() ? fence->second.writer : FlightId{};
   }
   const Flight* f = fid ? flights_.find(fid) : nullptr;
@@ -208,7 +266,7 @@ void EngineImpl::release_erases(Flight& f, Now now) {
 void EngineImpl::start_flights(NodeId id, std::vector<FlightId> group, Now now) {
   if (!fences_.empty()) {
     std::erase_if(group, [&](FlightId fid) {
-      const auto fence = fences_.find(flight(fid).full_key);
+      const auto fence = fences_.find(flight(fid).full_key());
       if (fence == fences_.end()) return false;
       fence->second.blocked.emplace_back(next_erase_seq_, fid);
       return true;

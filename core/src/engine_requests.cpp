@@ -27,11 +27,18 @@ AnyValue EngineImpl::read_leading_local(NodeState& n, Now now) {
   return nullptr;
 }
 
-Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now now) {
+namespace {
+bool valid(const RequestOptions& options) {
+  return !options.load_timeout || (*options.load_timeout >= Duration::zero() && *options.load_timeout <= kMaxDuration);
+}
+}  // namespace
+
+Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now now, const RequestOptions& options) {
   NodeState* n = node(id);
   if (!n) return {Ticket{}, nullptr, make_error_code(errc::unknown_node)};
+  if (!valid(options)) return {Ticket{}, nullptr, make_error_code(errc::bad_option)};
   ++n->stats.requests;
-  build_full_key(*n, key);
+  build_key(*n, id, key);
   if (AnyValue v = read_leading_local(*n, now)) {
     ++n->stats.hits;
     return {Ticket{}, std::move(v), {}};
@@ -45,28 +52,31 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
       return {Ticket{}, f.value, {}};
     }
     const Ticket t = new_ticket(1);
-    f.waiters.push_back({t, 0, false});
+    attach(f, t, 0);
+    tickets_.at(t.v).waits_on(in);
     return {t, nullptr, {}};
   }
   const Ticket t = new_ticket(1);
-  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, h);
+  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, h, options);
+  tickets_.at(t.v).waits_on(fid);
   start_flights(id, {fid}, now);
   return {t, nullptr, {}};
 }
 
 Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::span<const SourceRef> sources,
-                           Now now) {
+                           Now now, const RequestOptions& options) {
   const Ticket t = new_ticket(static_cast<std::uint32_t>(keys.size()));
   NodeState* n = node(id);
   TicketState& ts = tickets_.at(t.v);
-  if (!n) {
-    for (auto& v : ts.values) v = fail(errc::unknown_node);
+  if (!n || !valid(options)) {
+    for (auto& v : ts.values) v = fail(n ? errc::bad_option : errc::unknown_node);
     ts.remaining = 0;
+    n = nullptr;
   }
   std::vector<FlightId> started;
   for (std::uint32_t i = 0; n && i < keys.size(); ++i) {
     ++n->stats.requests;
-    build_full_key(*n, keys[i]);
+    build_key(*n, id, keys[i]);
     if (AnyValue v = read_leading_local(*n, now)) {
       ++n->stats.hits;
       ts.values[i] = std::move(v);
@@ -82,11 +92,14 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
         ts.values[i] = f.value;
         --ts.remaining;
       } else {
-        f.waiters.push_back({t, i, false});
+        attach(f, t, i);
+        ts.waits_on(in);
       }
       continue;
     }
-    started.push_back(new_flight(*n, id, keys[i], i < sources.size() ? sources[i] : SourceRef{}, {t, i, true}, h));
+    started.push_back(
+        new_flight(*n, id, keys[i], i < sources.size() ? sources[i] : SourceRef{}, {t, i, true}, h, options));
+    ts.waits_on(started.back());
   }
   if (ts.remaining == 0) {
     emit_reply(t, ts);
@@ -103,7 +116,7 @@ Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
   if (!n) {
     ts.error = make_error_code(errc::unknown_node);
   } else {
-    build_full_key(*n, key);
+    build_key(*n, id, key);
     const FlightId writer = writing_flight(key_buf_);
     detach(key_buf_);
     for (std::uint32_t i = 0; i < n->chain.size(); ++i) {
@@ -112,7 +125,7 @@ Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
         tiers_[tier.v - 1].local->erase(key_buf_);
         continue;
       }
-      issue_erase(PendingIo{PendingIo::Kind::erase, id, i, {}, t, {}}, tier, key_buf_, writer, now);
+      issue_erase(PendingIo{PendingIo::Kind::erase, id, i, {}, t, {}}, tier, full_key(), writer, now);
       ++ts.remaining;
     }
   }
@@ -122,47 +135,63 @@ Ticket EngineImpl::invalidate(NodeId id, std::string_view key, Now now) {
   return t;
 }
 
-Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, Now now) {
+Ticket EngineImpl::refresh(NodeId id, std::string_view key, SourceRef source, Now now, const RequestOptions& options) {
   NodeState* n = node(id);
   const Ticket t = new_ticket(1);
-  if (!n) {
-    answer(Waiter{t, 0, true}, fail(errc::unknown_node));
+  if (!n || !valid(options)) {
+    answer(Waiter{t, 0, true}, fail(n ? errc::bad_option : errc::unknown_node));
     return t;
   }
-  build_full_key(*n, key);
+  build_key(*n, id, key);
   const FlightId writer = writing_flight(key_buf_);
   detach(key_buf_);
-  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, hash_key(key_buf_));
+  const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, hash_key(key_buf_), options);
+  tickets_.at(t.v).waits_on(fid);
   Flight& f = flight(fid);
   f.next_tier = static_cast<std::uint32_t>(n->chain.size());  // straight to the source
   for (std::uint32_t i = 0; i < n->chain.size(); ++i) {
     f.missed |= TierMask{1} << i;
     const TierId tier = n->chain[i];
     if (tiers_[tier.v - 1].is_local()) {
-      tiers_[tier.v - 1].local->erase(f.full_key);
+      tiers_[tier.v - 1].local->erase(f.key);
       continue;
     }
     // The fresh value is written only after these erases finished, so an erase can never
     // land after (and delete) the write-back.
-    issue_erase(PendingIo{PendingIo::Kind::erase, id, i, {fid}, Ticket{}, {}}, tier, f.full_key, writer, now);
+    issue_erase(PendingIo{PendingIo::Kind::erase, id, i, {fid}, Ticket{}, {}}, tier, f.full_key(), writer, now);
     ++f.pending_erases;
   }
   advance(id, {fid}, now);
   return t;
 }
 
+// The caller leaves every flight it waits on; a load that nobody waits for any more is cancelled
+// (rule 10). Its reply is never emitted: its ticket is gone, so `answer` skips it.
 void EngineImpl::cancel(Ticket ticket) {
-  tickets_.erase(ticket.v);  // waiters that name it are skipped when answered
+  TicketState* t = tickets_.find(ticket.v);
+  if (!t) return;  // unknown, or answered already
+  std::vector<FlightId> flights = std::move(t->more_flights);
+  if (t->flight) flights.push_back(t->flight);
+  tickets_.erase(ticket.v);
+  for (FlightId fid : flights) {
+    Flight* f = flights_.find(fid);
+    if (!f) continue;
+    f->waiters.remove(ticket);
+    if (f->waiters.empty()) drop_unwanted_load(fid);
+  }
 }
 
-// A new flight for the full key in `key_buf_`, entered in the in-flight table; it starts after
-// the local tiers that open the chain, which the first request already read (and missed).
+void EngineImpl::attach(Flight& f, Ticket t, std::uint32_t slot) { f.waiters.push_back({t, slot, false}); }
+
+// A new flight for the key in `key_buf_`, entered in the in-flight table; it starts after the
+// local tiers that open the chain, which the first request already read (and missed).
 FlightId EngineImpl::new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first,
-                               std::uint64_t key_hash) {
+                               std::uint64_t key_hash, const RequestOptions& options) {
   Flight f;
   f.node = id;
-  f.full_key = key_buf_;
+  f.key = key_buf_;
   f.key_hash = key_hash;
+  f.load_timeout = options.load_timeout.value_or(n.config.load_timeout);
   f.user_key = key;
   f.source = source.materialize();
   f.waiters.push_back(first);

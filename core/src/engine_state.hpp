@@ -81,6 +81,21 @@ class Waiters {
     count_ = 0;
     rest_.clear();
   }
+  bool empty() const { return count_ == 0; }
+  /// Removes every waiter of `ticket` (a caller that cancelled).
+  void remove(Ticket ticket) {
+    if (count_ == 0) return;
+    std::erase_if(rest_, [&](const Waiter& w) { return w.ticket == ticket; });
+    if (first_.ticket == ticket) {
+      if (rest_.empty()) {
+        count_ = 0;
+        return;
+      }
+      first_ = rest_.front();
+      rest_.erase(rest_.begin());
+    }
+    count_ = static_cast<std::uint32_t>(1 + rest_.size());
+  }
 
  private:
   Waiter first_;
@@ -121,10 +136,18 @@ struct EraseFence {
   FlightId writer{};  ///< the flight whose pending write-backs the erases are held behind
 };
 
+/// Bytes that end a local key: the node's id, so that two nodes whose full keys collide never
+/// share a flight or a local entry (rule 11). A fixed length keeps the split unambiguous.
+inline constexpr std::size_t kNodeTagSize = 4;
+
 struct Flight {
   NodeId node;
-  std::string full_key;
-  std::uint64_t key_hash = 0;  ///< of full_key, seeded: its place in the in-flight table
+  std::string key;  ///< the local key: full key + node tag (the in-flight table's key)
+  std::uint64_t key_hash = 0;  ///< of key, seeded: its place in the in-flight table
+  Duration load_timeout{};     ///< the deadline of its load (0: none), from the request that started it
+  LoadId load{};               ///< while loading
+  /// The full key `{prefix}:{key}:{version}`: what remote tiers store, shared by every node.
+  std::string_view full_key() const { return std::string_view(key).substr(0, key.size() - kNodeTagSize); }
   std::string user_key;
   AnyValue source;
   Waiters waiters;
@@ -148,6 +171,7 @@ struct PendingLoad {
   NodeId node;
   std::vector<FlightId> flights;
   Instant started;
+  std::optional<Instant> deadline;
 };
 
 /// A ticket until its reply has been polled (`remaining` 0: the reply is queued).
@@ -155,6 +179,15 @@ struct TicketState {
   std::vector<Result<AnyValue>> values;
   std::uint32_t remaining = 0;
   std::error_code error;
+  /// The flights it waits on, so that `cancel` can detach it (and cancel a load nobody wants).
+  FlightId flight = 0;
+  std::vector<FlightId> more_flights;
+  void waits_on(FlightId f) {
+    if (!flight)
+      flight = f;
+    else
+      more_flights.push_back(f);
+  }
 };
 
 /// The shorter of two lifetimes, absent meaning unbounded (rule 2: a copy never outlives its source).
@@ -182,10 +215,11 @@ class EngineImpl {
   Result<NodeId> add_node(NodeConfig config);
 
   // requests (engine_requests.cpp)
-  Submitted get(NodeId node, std::string_view key, SourceRef source, Now now);
-  Ticket get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now);
+  Submitted get(NodeId node, std::string_view key, SourceRef source, Now now, const RequestOptions& options);
+  Ticket get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now,
+                 const RequestOptions& options);
   Ticket invalidate(NodeId node, std::string_view key, Now now);
-  Ticket refresh(NodeId node, std::string_view key, SourceRef source, Now now);
+  Ticket refresh(NodeId node, std::string_view key, SourceRef source, Now now, const RequestOptions& options);
   void cancel(Ticket ticket);
 
   // completions and time (engine_completions.cpp)
@@ -199,6 +233,10 @@ class EngineImpl {
   void advance(NodeId node, std::vector<FlightId> group, Now now);
   void resolve(std::vector<Resolution> found, Now now);
   void fail_flight(FlightId id, std::error_code error);
+  void start_load(NodeId node, std::vector<FlightId> group, Now now);
+  void give_up_load(LoadId id, std::error_code error);
+  void drop_unwanted_load(FlightId id);
+  void expire_loads(Now now);
   void detach(std::string_view full_key);
   void start_flights(NodeId node, std::vector<FlightId> group, Now now);
   void lift_fence(const std::string& full_key, std::uint64_t erase_seq, Now now);
@@ -211,8 +249,10 @@ class EngineImpl {
 
   // helpers
   FlightId new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first,
-                      std::uint64_t key_hash);
-  void build_full_key(const NodeState& node, std::string_view key);
+                      std::uint64_t key_hash, const RequestOptions& options);
+  void build_key(const NodeState& node, NodeId id, std::string_view key);
+  std::string_view full_key() const { return std::string_view(key_buf_).substr(0, key_buf_.size() - kNodeTagSize); }
+  void attach(Flight& f, Ticket t, std::uint32_t slot);
   std::uint64_t hash_key(std::string_view full_key) const { return hash_bytes(full_key, config_.seed); }
   static std::string_view key_of(const void* self, std::uint64_t flight);
   AnyValue read_leading_local(NodeState& node, Now now);
@@ -238,7 +278,8 @@ class EngineImpl {
   SlotMap<PendingLoad> loads_;
   SlotMap<TicketState> tickets_;
   std::deque<Effect> effects_;
-  std::string key_buf_;  ///< the full key being built (reused: no allocation on a local hit)
+  std::set<std::pair<Instant, std::uint64_t>> load_deadlines_;  ///< (deadline, LoadId) of pending loads
+  std::string key_buf_;  ///< the local key being built (reused: no allocation on a local hit)
 };
 
 }  // namespace cacheme::core::detail

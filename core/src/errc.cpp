@@ -26,6 +26,7 @@ class Category final : public std::error_category {
       case errc::connect_failed: return "cannot connect to the storage";
       case errc::schema_missing: return "cache table does not exist";
       case errc::invalid_argument: return "invalid argument";
+      case errc::load_timeout: return "load from the source timed out";
     }
     return "unknown cacheme error";
   }

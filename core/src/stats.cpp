@@ -9,6 +9,8 @@ NodeStats NodeStats::operator-(const NodeStats& e) const {
   d.coalesced -= e.coalesced;
   d.load_successes -= e.load_successes;
   d.load_failures -= e.load_failures;
+  d.load_timeouts -= e.load_timeouts;
+  d.loads_cancelled -= e.loads_cancelled;
   d.total_load_time_ns -= e.total_load_time_ns;
   for (std::size_t i = 0; i < d.tiers.size() && i < e.tiers.size(); ++i) {
     d.tiers[i].hits -= e.tiers[i].hits;

@@ -59,6 +59,7 @@ struct Harness {
   EraseRequest expect_erase(core::TierId tier, const std::vector<std::string>& keys);
   LoadRequest expect_load(const std::vector<std::string>& keys);
   Reply expect_reply(core::Ticket t);
+  core::CancelLoad expect_cancel_load(core::LoadId id);
   std::string expect_value(core::Ticket t);  // a one-value reply, successful
   void expect_no_effect();
 

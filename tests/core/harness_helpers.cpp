@@ -21,7 +21,7 @@ core::TierId Harness::remote(const std::string& name, core::Duration timeout) {
 core::NodeId Harness::node(std::vector<core::ChainLink> chain, std::string version,
                            std::optional<core::DoorkeeperOptions> doorkeeper) {
   core::NodeConfig c;
-  c.name = "node-" + version;
+  c.name = "node-" + version + "-" + std::to_string(engine.nodes().size() + 1);  // names are unique
   c.version = std::move(version);
   c.caches = std::move(chain);
   c.codec = codec::make_codec<std::string>(codec::Id::raw);
@@ -137,6 +137,12 @@ Harness& Harness::loaded(const LoadRequest& r, std::vector<std::string> values) 
   CHECK_FALSE(engine.complete_load(r.id, std::move(rs), now));
   drain();
   return *this;
+}
+
+core::CancelLoad Harness::expect_cancel_load(core::LoadId id) {
+  auto c = pop<core::CancelLoad>(effects);
+  CHECK(c.id == id);
+  return c;
 }
 
 Harness& Harness::load_failed(const LoadRequest& r) {

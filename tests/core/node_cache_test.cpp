@@ -180,3 +180,110 @@ TEST_CASE("set_prefix changes every key", "[node]") {
 
 }  // namespace
 }  // namespace cacheme::test
+
+namespace cacheme::test {
+namespace {
+
+// Two node types whose keys collide ("42" under version v1) and whose value types differ: the
+// engine must never hand a User to an Order caller (rule 11), locally or in flight.
+struct Order {
+  std::vector<std::string> lines;
+  double total = 0;
+  MSGPACK_DEFINE(lines, total)
+};
+struct UserById {
+  using value_type = User;
+  std::string id;
+  std::string key() const { return id; }
+  static Meta meta() { return {.version = "v1", .caches = {{"local", std::nullopt}, {"redis", std::nullopt}}}; }
+};
+struct OrderById {
+  using value_type = Order;
+  std::string id;
+  std::string key() const { return id; }
+  static Meta meta() { return {.version = "v1", .caches = {{"local", std::nullopt}, {"redis", std::nullopt}}}; }
+};
+
+// Answers one load (or fetch with a miss) of whatever is pending, with `value` for loads.
+template <class V>
+void answer_pending(Typed& t, const V& value, std::vector<std::optional<std::string>> fetched = {std::nullopt}) {
+  for (auto fx = t.drain(); !fx.empty(); fx = t.drain()) {
+    for (auto& e : fx) {
+      if (auto* f = std::get_if<FetchRequest>(&e)) t.cache.engine().complete_fetch(f->id, {core::IoStatus::ok, fetched}, t.now);
+      if (auto* l = std::get_if<LoadRequest>(&e)) {
+        std::vector<Result<core::AnyValue>> r{core::AnyValue(std::make_shared<const V>(value))};
+        t.cache.engine().complete_load(l->id, std::move(r), t.now);
+      }
+      if (auto* s = std::get_if<StoreRequest>(&e)) t.cache.engine().complete_write(s->id, core::IoStatus::ok, t.now);
+    }
+  }
+}
+
+TEST_CASE("node types with colliding keys never share a local value, in either order", "[node][rule11]") {
+  for (bool user_first : {true, false}) {
+    Typed t;
+    auto get_user = [&] {
+      auto s = t.cache.get(UserById{"42"}, t.now);
+      if (!s.answered()) answer_pending(t, User{42, "ann"});
+    };
+    auto get_order = [&] {
+      auto s = t.cache.get(OrderById{"42"}, t.now);
+      if (!s.answered()) answer_pending(t, Order{{"book"}, 9.5});
+    };
+    if (user_first) {
+      get_user();
+      get_order();
+    } else {
+      get_order();
+      get_user();
+    }
+    auto u = t.cache.get(UserById{"42"}, t.now);
+    auto o = t.cache.get(OrderById{"42"}, t.now);
+    REQUIRE(u.ready);  // each from its own local entry
+    REQUIRE(o.ready);
+    CHECK(value_cast<User>(u.ready)->name == "ann");
+    CHECK(value_cast<Order>(o.ready)->lines == std::vector<std::string>{"book"});
+    CHECK(t.cache.stats<UserById>().load_successes == 1);
+    CHECK(t.cache.stats<OrderById>().load_successes == 1);
+  }
+}
+
+TEST_CASE("a remote value of another node type is a decode error and a miss", "[node][rule11]") {
+  Typed t;
+  // The User's remote copy, as the store wrote it.
+  t.cache.get(UserById{"42"}, t.now);
+  std::string user_bytes;
+  for (auto fx = t.drain(); !fx.empty(); fx = t.drain())
+    for (auto& e : fx) {
+      if (auto* f = std::get_if<FetchRequest>(&e)) t.cache.engine().complete_fetch(f->id, {core::IoStatus::ok, {std::nullopt}}, t.now);
+      if (auto* l = std::get_if<LoadRequest>(&e))
+        t.cache.engine().complete_load(l->id, {core::AnyValue(std::make_shared<const User>(User{42, "ann"}))}, t.now);
+      if (auto* s = std::get_if<StoreRequest>(&e)) {
+        user_bytes = s->entries.at(0).bytes;
+        t.cache.engine().complete_write(s->id, core::IoStatus::ok, t.now);
+      }
+    }
+  REQUIRE_FALSE(user_bytes.empty());
+  // The Order node finds the User's bytes under the same full key: not an Order, so it loads.
+  auto s = t.cache.get(OrderById{"42"}, t.now);
+  REQUIRE_FALSE(s.answered());
+  answer_pending(t, Order{{"pen"}, 1.0}, {user_bytes});
+  auto st = t.cache.stats<OrderById>();
+  CHECK(st.tiers.at(1).decode_errors == 1);
+  CHECK(st.load_successes == 1);
+  auto o = t.cache.get(OrderById{"42"}, t.now);
+  REQUIRE(o.ready);
+  CHECK(value_cast<Order>(o.ready)->lines == std::vector<std::string>{"pen"});
+}
+
+TEST_CASE("build_node refuses a name twice; typed nodes with one printed name both register", "[node][rule9]") {
+  Typed t;
+  REQUIRE(t.cache.build_node<int>("counter", Meta{.version = "v1"}));
+  CHECK(t.cache.build_node<int>("counter", Meta{.version = "v2"}).error() == errc::duplicate_name);
+  REQUIRE(t.cache.build_node<int>("cacheme::test::(anonymous namespace)::UserById", Meta{}));
+  REQUIRE(t.cache.node_id<UserById>());  // its printed name is taken: registered as "...#2"
+  CHECK(t.cache.nodes().back().name == "cacheme::test::(anonymous namespace)::UserById#2");
+}
+
+}  // namespace
+}  // namespace cacheme::test

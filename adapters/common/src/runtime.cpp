@@ -1,12 +1,38 @@
+// The runtime's pump, reply delivery, cancellation of callers and lifetime.
 #include "cacheme/adapters/runtime.hpp"
 
-#include <charconv>
+#include <cerrno>
+#include <random>
 
-#include "cacheme/build_config.hpp"
 #include "cacheme/errc.hpp"
-#include "storage_factory.hpp"
 
 namespace cacheme::adapters {
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// One random value per process: hash seeds no client can predict (flooding defence).
+std::uint64_t process_random() {
+  static const std::uint64_t value = [] {
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) ^ rd();
+  }();
+  return value;
+}
+
+core::Config seeded(core::Config config) {
+  if (!config.fixed_seed) config.seed = splitmix64(config.seed ^ process_random());
+  return config;
+}
+
+}  // namespace
+
+std::error_code operation_aborted() noexcept { return {ECANCELED, std::system_category()}; }
 
 core::Now real_now() {
   const auto mono = std::chrono::steady_clock::now().time_since_epoch();
@@ -15,49 +41,34 @@ core::Now real_now() {
           std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()};
 }
 
-Runtime::Runtime(drivers::Reactor& reactor, core::Config config) : reactor_(reactor), cache_(std::move(config)) {}
+Runtime::Runtime(drivers::Reactor& reactor, core::Config config, ExceptionSink on_exception)
+    : reactor_(reactor),
+      seed_(seeded(config).seed),
+      cache_([&] {
+        config.seed = seed_;
+        return std::move(config);
+      }()),
+      on_exception_(on_exception ? std::make_shared<const ExceptionSink>(std::move(on_exception)) : nullptr) {}
 
 Runtime::~Runtime() {
   *alive_ = false;
   if (timer_) reactor_.cancel(timer_);
+  for (auto& [id, batch] : std::exchange(loads_, {})) cancel_batch(*batch);
   for (auto& [id, storage] : storages_) storage->close();
-}
-
-void Runtime::register_storage(std::string name, StorageSpec spec, std::function<void(std::error_code)> done) {
-  auto defer = [this, done](std::error_code ec) { reactor_.post([done, ec] { done(ec); }); };
-  auto parsed = parse_storage_url(spec.url);
-  if (!parsed) return defer(parsed.error());
-  if (cache_.engine().find_storage(name)) return defer(make_error_code(errc::duplicate_name));
-  if (parsed->scheme == "local") {
-    auto id = cache_.add_local_storage(name, spec.url, cache_.engine().nodes().size() + 1);
-    return defer(id ? std::error_code{} : id.error());
-  }
-  drivers::CompletionSink sink;
-  std::weak_ptr<bool> alive = alive_;
-  sink.fetched = [this, alive](core::IoId id, core::FetchResult r) {
-    if (alive.expired()) return;
-    cache_.engine().complete_fetch(id, std::move(r), real_now());
-    pump();
-  };
-  sink.written = [this, alive](core::IoId id, core::IoStatus s) {
-    if (alive.expired()) return;
-    if (flushes_.count(id)) return finish_flush(id, s);
-    cache_.engine().complete_write(id, s, real_now());
-    pump();
-  };
-  auto connected = [this, alive, name, timeout = parsed->timeout, done](Result<std::unique_ptr<drivers::Storage>> s) {
-    if (alive.expired()) return;
-    if (!s) return done(s.error());
-    auto id = cache_.engine().add_remote_storage(name, {timeout});
-    if (!id) {
-      (*s)->close();
-      return done(id.error());
+  // Nothing is dropped: replies already known go out as they are, the rest aborted.
+  std::deque<Delivery> last = std::move(ready_);
+  for (Waiting& w : waiting_)
+    if (w.on_reply) last.push_back({std::move(w.on_reply), core::Reply{w.ticket, operation_aborted(), {}}});
+  for (auto& [id, done] : registrations_) last.push_back({[done](core::Reply r) { done(r.error); }, {}});
+  for (auto& [id, done] : flushes_) last.push_back({[done](core::Reply) { done(operation_aborted()); }, {}});
+  for (Delivery& d : last) {
+    if (!d.reply.error && d.reply.values.empty()) d.reply.error = operation_aborted();
+    try {
+      d.on_reply(std::move(d.reply));
+    } catch (...) {  // a destructor must not throw: hand it over, or drop it
+      if (on_exception_) (*on_exception_)(std::current_exception());
     }
-    storages_.emplace(*id, std::move(*s));
-    done({});
-  };
-  if (auto ec = connect_storage(reactor_, parsed->scheme, spec.url, spec.options, std::move(sink), std::move(connected)))
-    defer(ec);
+  }
 }
 
 void Runtime::await_reply(core::Ticket ticket, std::function<void(core::Reply)> on_reply) {
@@ -67,32 +78,21 @@ void Runtime::await_reply(core::Ticket ticket, std::function<void(core::Reply)> 
   pump();
 }
 
-drivers::Storage* Runtime::storage(std::string_view name) {
-  auto id = cache_.engine().find_storage(name);
-  if (!id) return nullptr;
-  auto it = storages_.find(*id);
-  return it == storages_.end() ? nullptr : it->second.get();
+bool Runtime::cancel(core::Ticket ticket) {
+  const std::uint32_t slot = core::slot_of(ticket);
+  if (slot >= waiting_.size() || waiting_[slot].ticket != ticket || !waiting_[slot].on_reply) return false;
+  auto on_reply = std::move(waiting_[slot].on_reply);
+  waiting_[slot] = {};
+  engine().cancel(ticket);
+  ready_.push_back({std::move(on_reply), core::Reply{ticket, operation_aborted(), {}}});
+  schedule_delivery();
+  pump();  // the engine may cancel a load nobody waits for any more
+  return true;
 }
 
-void Runtime::flush_prefix(std::string_view name, std::string prefix, std::function<void(std::error_code)> done) {
-  drivers::Storage* s = storage(name);
-  if (!s) {
-    reactor_.post([done] { done(make_error_code(errc::unknown_storage)); });
-    return;
-  }
-  const core::IoId id{next_flush_id_++};
-  flushes_.emplace(id, std::move(done));
-  s->flush_prefix(id, std::move(prefix));
-}
-
-void Runtime::finish_flush(core::IoId id, core::IoStatus status) {
-  auto done = std::move(flushes_.at(id));
-  flushes_.erase(id);
-  done(status == core::IoStatus::ok ? std::error_code{} : make_error_code(errc::storage_error));
-}
-
-// The pump (cf. quinn's drive_timer): effects to drivers, loads and waiters, then the timer.
-// A reply may run user code that submits again; that nested call only marks the pump dirty.
+// The pump (cf. quinn's drive_timer): effects to drivers and loads, replies to the delivery
+// queue, then the timer. It runs no user code but loaders' starts, so it never re-enters
+// through a handler; a nested call (a loader completing at once) only marks it dirty.
 void Runtime::pump() {
   if (pumping_) {
     pump_again_ = true;
@@ -101,32 +101,67 @@ void Runtime::pump() {
   pumping_ = true;
   do {
     pump_again_ = false;
-    while (auto effect = cache_.engine().poll_effect()) {
+    while (auto effect = engine().poll_effect()) {
       if (auto* reply = std::get_if<core::Reply>(&*effect)) {
-        const std::uint32_t slot = core::slot_of(reply->ticket);
-        if (slot >= waiting_.size() || waiting_[slot].ticket != reply->ticket) continue;
-        auto deliver = std::move(waiting_[slot].on_reply);
-        waiting_[slot] = {};
-        deliver(std::move(*reply));
+        queue_reply(std::move(*reply));
       } else if (auto* load = std::get_if<core::LoadRequest>(&*effect)) {
         start_load(std::move(*load));
+      } else if (auto* cancel = std::get_if<core::CancelLoad>(&*effect)) {
+        cancel_load(cancel->id);
       } else {
         std::visit(
             [this](auto& req) {
-              using T = std::decay_t<decltype(req)>;
-              if constexpr (!std::is_same_v<T, core::Reply> && !std::is_same_v<T, core::LoadRequest>)
-                storages_.at(req.tier)->start(std::move(req));
+              if constexpr (requires { req.tier; }) storages_.at(req.tier)->start(std::move(req));
             },
             *effect);
       }
     }
   } while (pump_again_);
   pumping_ = false;
+  if (!ready_.empty()) schedule_delivery();
   rearm();
 }
 
+void Runtime::queue_reply(core::Reply reply) {
+  const std::uint32_t slot = core::slot_of(reply.ticket);
+  if (slot >= waiting_.size() || waiting_[slot].ticket != reply.ticket || !waiting_[slot].on_reply) return;
+  ready_.push_back({std::move(waiting_[slot].on_reply), std::move(reply)});
+  waiting_[slot] = {};
+}
+
+void Runtime::schedule_delivery() {
+  if (delivery_scheduled_) return;
+  delivery_scheduled_ = true;
+  reactor_.post([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    delivery_scheduled_ = false;
+    deliver_ready();
+  });
+}
+
+// Hands each queued reply to its caller. A handler may destroy the runtime (then nothing of it
+// is touched again) or throw (the rest is delivered by a new task, and the exception goes to
+// the sink, or up through the reactor to the loop's caller).
+void Runtime::deliver_ready() {
+  const std::shared_ptr<bool> alive = alive_;
+  const std::shared_ptr<const ExceptionSink> sink = on_exception_;
+  while (!ready_.empty()) {
+    Delivery d = std::move(ready_.front());
+    ready_.pop_front();
+    try {
+      d.on_reply(std::move(d.reply));
+    } catch (...) {
+      if (*alive && !ready_.empty()) schedule_delivery();
+      if (!sink) throw;
+      (*sink)(std::current_exception());
+      return;
+    }
+    if (!*alive) return;
+  }
+}
+
 void Runtime::rearm() {
-  const auto next = cache_.engine().next_deadline();
+  const auto next = engine().next_deadline();
   if (!next || (armed_at_ && *armed_at_ <= *next)) return;
   if (timer_) reactor_.cancel(timer_);
   armed_at_ = *next;
@@ -135,35 +170,9 @@ void Runtime::rearm() {
     if (alive.expired()) return;
     timer_ = 0;
     armed_at_.reset();
-    cache_.engine().on_timeout(real_now());
+    engine().on_timeout(real_now());
     pump();
   });
-}
-
-// Starts every key's loader; the batch completes when the last one answers.
-void Runtime::start_load(core::LoadRequest req) {
-  struct Batch {
-    core::LoadId id;
-    std::vector<Result<core::AnyValue>> results;
-    std::size_t remaining;
-  };
-  auto batch = std::make_shared<Batch>(Batch{req.id, {}, req.sources.size()});
-  batch->results.resize(req.sources.size(), fail(errc::no_loader));
-  std::weak_ptr<bool> alive = alive_;
-  for (std::size_t i = 0; i < req.sources.size(); ++i) {
-    auto done = [this, alive, batch, i](Result<core::AnyValue> r) {
-      if (alive.expired()) return;
-      batch->results[i] = std::move(r);
-      if (--batch->remaining == 0) {
-        cache_.engine().complete_load(batch->id, std::move(batch->results), real_now());
-        pump();
-      }
-    };
-    if (const auto* thunk = static_cast<const LoadThunk*>(req.sources[i].get()))
-      thunk->start(std::move(done));
-    else
-      reactor_.post([done] { done(fail(errc::no_loader)); });
-  }
 }
 
 }  // namespace cacheme::adapters

@@ -19,6 +19,8 @@
 namespace cacheme::adapters {
 namespace {
 
+constexpr long kMaxTimeoutMs = 86'400'000;
+
 bool built_in(std::string_view scheme) {
   if (scheme == "local") return true;
   if (scheme == "redis") return CACHEME_RUNTIME_REDIS;
@@ -47,7 +49,10 @@ Result<StorageUrl> parse_storage_url(std::string_view url) {
     const std::string_view value = pair.substr(8);
     long ms = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
-    if (ec != std::errc{} || end != value.data() + value.size() || ms <= 0) return fail(errc::bad_option);
+    // At most a day: a storage operation that may take longer is a misconfiguration, and the
+    // engine's deadlines (now + timeout) must never overflow.
+    if (ec != std::errc{} || end != value.data() + value.size() || ms <= 0 || ms > kMaxTimeoutMs)
+      return fail(errc::bad_option);
     out.timeout = std::chrono::milliseconds(ms);
   }
   return out;

@@ -74,6 +74,7 @@ EventReactor::EventReactor(event_base* base) : base_(base) {
 }
 
 EventReactor::~EventReactor() {
+  *alive_ = false;
   watches_.clear();
   timers_.clear();
   if (post_event_) event_free(post_event_);
@@ -136,8 +137,13 @@ void EventReactor::on_post(evutil_socket_t, short, void* self) noexcept {
     batch.swap(r->posted_);
   }
   // Functions posted while this batch runs wake the event again; r is not touched below, so a
-  // posted function may even destroy the reactor.
-  for (auto& fn : batch) fn();
+  // posted function may even destroy the reactor: the rest of the batch is then dropped (what
+  // it would call back into is gone).
+  const std::shared_ptr<bool> alive = r->alive_;
+  for (auto& fn : batch) {
+    if (!*alive) break;
+    fn();
+  }
 }
 
 void EventReactor::on_timer(evutil_socket_t, short, void* arg) noexcept {

@@ -28,6 +28,7 @@ enum class errc {
   connect_failed,     ///< a storage could not be reached
   schema_missing,     ///< an SQL storage's table does not exist
   invalid_argument,   ///< misuse of an API (a bad size, an empty chain, ...)
+  load_timeout,       ///< the load did not finish within the node's (or the call's) load timeout
 };
 
 /// The category of `errc`; `name()` is "cacheme".

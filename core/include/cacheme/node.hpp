@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "cacheme/codec/erased_codec.hpp"
+#include "cacheme/core/config.hpp"
 #include "cacheme/core/time.hpp"
 
 namespace cacheme {
@@ -52,6 +53,9 @@ struct Meta {
   std::vector<Cache> caches{};              ///< read left to right
   codec::Id codec = codec::Id::msgpack;     ///< how remote tiers store values
   std::optional<BloomFilter> doorkeeper{};  ///< off by default
+  /// Deadline of a load (0: none). When it passes, every caller waiting for the key gets
+  /// `errc::load_timeout`, nothing is cached and the loader is cancelled.
+  core::Duration load_timeout = core::kDefaultLoadTimeout;
 };
 
 /// Codec constants, as in `Meta{.codec = cacheme::codecs::msgpack_zlib}`.

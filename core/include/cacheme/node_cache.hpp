@@ -53,12 +53,18 @@ class NodeCache {
   Result<core::NodeId> node_id() {
     const std::type_index type(typeid(N));
     if (auto it = typed_.find(type); it != typed_.end()) return it->second;
-    auto id = register_node<node_value_t<N>>(detail::type_name(type), N::meta());
+    // Two node types may print the same name (the same class name in two namespaces, or in
+    // anonymous ones): the second gets a number, names stay unique.
+    const std::string name = detail::type_name(type);
+    auto id = register_node<node_value_t<N>>(name, N::meta());
+    for (int i = 2; !id && id.error() == errc::duplicate_name; ++i)
+      id = register_node<node_value_t<N>>(name + "#" + std::to_string(i), N::meta());
     if (id) typed_.emplace(type, *id);
     return id;
   }
 
-  /// Builds a node at run time, with its own configuration and stats.
+  /// Builds a node at run time, with its own configuration and stats. `errc::duplicate_name`
+  /// if a node of that name exists already.
   template <class T>
   Result<BuiltNode<T>> build_node(std::string name, Meta meta) {
     auto id = register_node<T>(name, std::move(meta));
@@ -69,22 +75,24 @@ class NodeCache {
   /// Starts a `get` of `node`. `source` defaults to a copy of the node (what a loader needs);
   /// adapters pass their own (a load thunk in their idiom).
   template <Node N>
-  core::Submitted get(const N& node, core::Now now, core::SourceRef source = {}) {
+  core::Submitted get(const N& node, core::Now now, core::SourceRef source = {}, const core::RequestOptions& options = {}) {
     auto id = node_id<N>();
     if (!id) return {core::Ticket{}, nullptr, id.error()};
     if (!source.make) source = copy_source(node);
-    return engine_.get(*id, node.key(), source, now);
+    return engine_.get(*id, node.key(), source, now, options);
   }
 
   /// Starts a `get` of key `key` of a built node.
   template <class T>
-  core::Submitted get(const BuiltNode<T>& node, std::string_view key, core::Now now, core::SourceRef source = {}) {
-    return engine_.get(core::NodeId{node.id}, key, source, now);
+  core::Submitted get(const BuiltNode<T>& node, std::string_view key, core::Now now, core::SourceRef source = {},
+                      const core::RequestOptions& options = {}) {
+    return engine_.get(core::NodeId{node.id}, key, source, now, options);
   }
 
   /// Starts a `get_all` of `nodes` (one node type); results in input order, duplicates kept.
   template <Node N>
-  core::Ticket get_all(std::span<const N> nodes, core::Now now, std::span<const core::SourceRef> sources = {}) {
+  core::Ticket get_all(std::span<const N> nodes, core::Now now, std::span<const core::SourceRef> sources = {},
+                       const core::RequestOptions& options = {}) {
     auto id = node_id<N>();
     std::vector<std::string> keys;
     keys.reserve(nodes.size());
@@ -94,7 +102,7 @@ class NodeCache {
       for (const N& n : nodes) own.push_back(copy_source(n));
       sources = own;
     }
-    return engine_.get_all(id ? *id : core::NodeId{}, keys, sources, now);
+    return engine_.get_all(id ? *id : core::NodeId{}, keys, sources, now, options);
   }
 
   template <Node N>
@@ -104,10 +112,11 @@ class NodeCache {
   }
 
   template <Node N>
-  core::Ticket refresh(const N& node, core::Now now, core::SourceRef source = {}) {
+  core::Ticket refresh(const N& node, core::Now now, core::SourceRef source = {},
+                       const core::RequestOptions& options = {}) {
     auto id = node_id<N>();
     if (!source.make) source = copy_source(node);
-    return engine_.refresh(id ? *id : core::NodeId{}, node.key(), source, now);
+    return engine_.refresh(id ? *id : core::NodeId{}, node.key(), source, now, options);
   }
 
   /// The counts of node type `N` (empty while it was never used).
@@ -141,6 +150,7 @@ class NodeCache {
     // engine (errc::invalid_argument) when the chain has a remote tier.
     if (codec::supports<T>(meta.codec)) config.codec = codec::make_codec<T>(meta.codec);
     if (meta.doorkeeper) config.doorkeeper = core::DoorkeeperOptions{meta.doorkeeper->capacity, meta.doorkeeper->false_positive_rate};
+    config.load_timeout = meta.load_timeout;
     return engine_.add_node(std::move(config));
   }
 

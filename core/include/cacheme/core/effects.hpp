@@ -56,6 +56,14 @@ struct LoadRequest {
   std::vector<AnyValue> sources;
 };
 
+/// Cancel load `id`: its deadline passed, or every caller waiting for it cancelled. The core
+/// has already forgotten the load (its completion, if it still comes, is `errc::unknown_io`);
+/// the adapter turns this into the loader's own cancellation. Never emitted while a caller
+/// still waits for one of the load's keys (DESIGN.md §3 rule 10).
+struct CancelLoad {
+  LoadId id;
+};
+
 /// The answer to a ticket. `get`/`refresh`: one value; `get_all`: one per input key, in input
 /// order; `invalidate`: no values, `error` set when a storage failed to erase.
 struct Reply {
@@ -64,7 +72,7 @@ struct Reply {
   std::vector<Result<AnyValue>> values;
 };
 
-using Effect = std::variant<FetchRequest, StoreRequest, EraseRequest, LoadRequest, Reply>;
+using Effect = std::variant<FetchRequest, StoreRequest, EraseRequest, LoadRequest, Reply, CancelLoad>;
 
 /// How a storage operation ended, as the driver saw it. Timeouts are the core's own business.
 enum class IoStatus {

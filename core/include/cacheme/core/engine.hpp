@@ -98,20 +98,23 @@ class Engine {
   // ---- requests ----------------------------------------------------------------------
 
   /// One key of `node` (`key` is the node's own key; the engine adds prefix and version).
-  Submitted get(NodeId node, std::string_view key, SourceRef source, Now now);
+  Submitted get(NodeId node, std::string_view key, SourceRef source, Now now, const RequestOptions& options = {});
 
   /// Several keys of one node; the `Reply` holds one result per key, in input order,
   /// duplicates included. `sources[i]` goes with `keys[i]` (may be empty for no loader).
-  Ticket get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now);
+  Ticket get_all(NodeId node, std::span<const std::string> keys, std::span<const SourceRef> sources, Now now,
+                 const RequestOptions& options = {});
 
   /// Removes the key from every tier and detaches its flight (DESIGN.md §3 rule 6). The
   /// `Reply` comes when every remote erase is done; `error` is set if one failed.
   Ticket invalidate(NodeId node, std::string_view key, Now now);
 
   /// Invalidate, then load; the `Reply` holds the fresh value.
-  Ticket refresh(NodeId node, std::string_view key, SourceRef source, Now now);
+  Ticket refresh(NodeId node, std::string_view key, SourceRef source, Now now, const RequestOptions& options = {});
 
-  /// Detaches a caller: no `Reply` for `ticket`; the flights it waited for go on.
+  /// Detaches a caller: no `Reply` for `ticket` (unknown or answered tickets are ignored).
+  /// The flights it waited for go on for their other waiters; a load left with no waiter at
+  /// all is cancelled (a `CancelLoad` effect), never one that somebody still waits for.
   void cancel(Ticket ticket);
 
   // ---- completions -------------------------------------------------------------------
@@ -128,7 +131,8 @@ class Engine {
 
   // ---- time and effects --------------------------------------------------------------
 
-  /// Times out storage operations whose deadline passed and expires local entries.
+  /// Times out storage operations and loads whose deadline passed (a timed-out load answers
+  /// its waiters with `errc::load_timeout` and emits `CancelLoad`) and expires local entries.
   /// Spurious calls are no-ops.
   void on_timeout(Now now);
 

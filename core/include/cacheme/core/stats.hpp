@@ -25,7 +25,9 @@ struct NodeStats {
   std::uint64_t hits = 0;              ///< found in a tier, or shared from a flight
   std::uint64_t coalesced = 0;         ///< requests that attached to a flight already in progress
   std::uint64_t load_successes = 0;    ///< keys the loader produced
-  std::uint64_t load_failures = 0;     ///< keys the loader failed for
+  std::uint64_t load_failures = 0;     ///< keys the loader failed for (timeouts included)
+  std::uint64_t load_timeouts = 0;     ///< of which: keys whose load passed its deadline
+  std::uint64_t loads_cancelled = 0;   ///< keys whose load was cancelled: every caller gave up
   std::uint64_t total_load_time_ns = 0;  ///< summed over keys, from the load effect to its completion
   std::vector<TierStats> tiers;        ///< in chain order
 

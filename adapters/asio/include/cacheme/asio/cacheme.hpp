@@ -31,11 +31,30 @@
 /// through `asio::dispatch`, so the asynchronous operations may be started from any thread, but
 /// run the io_context on ONE thread (or call everything from one strand's thread): the
 /// synchronous calls (`stats`, `nodes`, `set_prefix`, `build_node`) must run on that thread.
-/// A completion handler never runs inside the call that starts its operation: a local hit is
-/// posted, later replies are dispatched on the handler's associated executor. Cancellation is
-/// not supported (a request always completes).
+/// A completion handler never runs inside the call that starts its operation, nor inside a
+/// driver's callback: a local hit is posted, later replies are dispatched on the handler's
+/// associated executor from a task of their own.
+///
+/// Cancellation (DESIGN.md §3 rule 10): every operation supports Asio per-operation
+/// cancellation through its handler's cancellation slot (`bind_cancellation_slot`, the
+/// awaitable operators' `||`, `parallel_group`, or `with_timeout` below), for the
+/// `terminal` and `partial` types; `total` alone is ignored (a flight the caller started may
+/// still cache its value). A cancelled operation completes at once with
+/// `asio::error::operation_aborted`; the other callers of the same key are not affected, and
+/// a load nobody waits for any more is cancelled (its coroutine sees `operation_aborted` at its
+/// next await). Each load also has a deadline (`Meta::load_timeout`, default 30 s, or a call's
+/// `core::RequestOptions`): past it the callers get `errc::load_timeout`.
+///
+/// Errors and lifetime: a loader's `std::system_error` reaches the caller with its code; any
+/// other exception becomes `errc::load_failed` (`last_load_error<N>()` has its message). An
+/// exception thrown by a completion handler propagates out of `io_context::run()` (which may
+/// be called again; the cache keeps working). The `Cacheme` may be destroyed inside a handler;
+/// handlers of operations still pending then are posted with `operation_aborted` (replies
+/// already known keep their value), as Asio does for a destroyed I/O object.
 #pragma once
 
+#include <chrono>
+#include <concepts>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -94,6 +113,9 @@ class Cacheme {
   explicit Cacheme(::asio::io_context& io, core::Config config = {})
       : io_(io), reactor_(io), runtime_(reactor_, std::move(config)) {}
 
+  /// Completions of the operations still pending are posted (never run inside the destructor).
+  ~Cacheme() { initiating_ = 1; }
+
   Cacheme(const Cacheme&) = delete;
   Cacheme& operator=(const Cacheme&) = delete;
 
@@ -105,9 +127,12 @@ class Cacheme {
         [this](auto handler, std::string name, StorageSpec spec) {
           on_loop([this, h = std::move(handler), name = std::move(name), spec = std::move(spec)]() mutable {
             auto op = pending(std::move(h));
-            runtime_.register_storage(std::move(name), std::move(spec.get()), [this, op](std::error_code ec) {
-              detail::complete(io_, initiating_ > 0, std::move(op->handler), ec);
-            });
+            const std::uint64_t id =
+                runtime_.register_storage(std::move(name), std::move(spec.get()), [this, op](std::error_code ec) {
+                  op->done();
+                  detail::complete(io_, initiating_ > 0, std::move(op->handler), detail::asio_error(ec));
+                });
+            op->on_cancel(io_, runtime_.alive_token(), [this, id] { runtime_.cancel_registration(id); });
           });
         },
         token, std::move(name), std::move(spec));
@@ -117,13 +142,20 @@ class Cacheme {
   /// `node.load()` (one load per key, whatever the concurrency). A failed load completes
   /// with `errc::load_failed` (or the loader's error) and a null value.
   template <Node N, class Token = DefaultToken>
+    requires(!std::same_as<std::decay_t<Token>, core::RequestOptions>)
   auto get(const N& node, Token&& token = {}) {
+    return get(node, core::RequestOptions{}, std::forward<Token>(token));
+  }
+
+  /// `get` with per-call options (a load deadline of its own).
+  template <Node N, class Token = DefaultToken>
+  auto get(const N& node, core::RequestOptions options, Token&& token = {}) {
     using T = node_value_t<N>;
     return initiate_value<T>(
-        [this, node]() {
+        [this, node, options]() {
           const detail::NodeLoader<N> loader{node};
           const detail::LoaderRef<T, detail::NodeLoader<N>> ref{&io_, &loader};
-          return runtime_.cache().get(node, adapters::real_now(), ref.source());
+          return runtime_.cache().get(node, adapters::real_now(), ref.source(), options);
         },
         std::forward<Token>(token));
   }
@@ -142,10 +174,17 @@ class Cacheme {
   /// One result per node, in input order, duplicates included; each tier is read with one
   /// multi-key fetch. `ec` is the first error, if any (failed keys are null).
   template <Node N, class Token = DefaultToken>
+    requires(!std::same_as<std::decay_t<Token>, core::RequestOptions>)
   auto get_all(std::vector<N> nodes, Token&& token = {}) {
+    return get_all(std::move(nodes), core::RequestOptions{}, std::forward<Token>(token));
+  }
+
+  /// `get_all` with per-call options.
+  template <Node N, class Token = DefaultToken>
+  auto get_all(std::vector<N> nodes, core::RequestOptions options, Token&& token = {}) {
     using T = node_value_t<N>;
     return initiate_values<T>(
-        [this, nodes = std::move(nodes)]() {
+        [this, nodes = std::move(nodes), options]() {
           std::vector<detail::NodeLoader<N>> loaders;
           loaders.reserve(nodes.size());
           for (const N& n : nodes) loaders.push_back({n});
@@ -154,7 +193,7 @@ class Cacheme {
           for (const auto& l : loaders) refs.push_back({&io_, &l});
           std::vector<core::SourceRef> sources;
           for (const auto& r : refs) sources.push_back(r.source());
-          return runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources);
+          return runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources, options);
         },
         std::forward<Token>(token));
   }
@@ -183,7 +222,7 @@ class Cacheme {
         [this](auto handler, N node) {
           on_loop([this, h = std::move(handler), node = std::move(node)]() mutable {
             const core::Ticket t = runtime_.cache().invalidate(node, adapters::real_now());
-            await(t, std::move(h), [](auto h, core::Reply r) { return std::make_tuple(std::move(h), r.error); });
+            await(t, std::move(h), [](auto h, core::Reply r) { return std::make_tuple(std::move(h), detail::asio_error(r.error)); });
           });
         },
         token, node);
@@ -191,13 +230,21 @@ class Cacheme {
 
   /// Invalidates `node`, loads it again and completes with the fresh value.
   template <Node N, class Token = DefaultToken>
+    requires(!std::same_as<std::decay_t<Token>, core::RequestOptions>)
   auto refresh(const N& node, Token&& token = {}) {
+    return refresh(node, core::RequestOptions{}, std::forward<Token>(token));
+  }
+
+  /// `refresh` with per-call options.
+  template <Node N, class Token = DefaultToken>
+  auto refresh(const N& node, core::RequestOptions options, Token&& token = {}) {
     using T = node_value_t<N>;
     return initiate_value<T>(
-        [this, node]() {
+        [this, node, options]() {
           const detail::NodeLoader<N> loader{node};
           const detail::LoaderRef<T, detail::NodeLoader<N>> ref{&io_, &loader};
-          return core::Submitted{runtime_.cache().refresh(node, adapters::real_now(), ref.source()), nullptr, {}};
+          return core::Submitted{runtime_.cache().refresh(node, adapters::real_now(), ref.source(), options), nullptr,
+                                 {}};
         },
         std::forward<Token>(token));
   }
@@ -216,6 +263,13 @@ class Cacheme {
   template <class T>
   core::NodeStats stats(const BuiltNode<T>& node) const {
     return runtime_.cache().stats(node);
+  }
+  /// Why the last failed load of node type `N` failed, when its loader threw ("" if none).
+  /// Loop thread only.
+  template <Node N>
+  std::string last_load_error() {
+    auto id = runtime_.cache().node_id<N>();
+    return id ? runtime_.last_load_error(*id) : std::string();
   }
   /// Every node used or built so far, in registration order. Loop thread only.
   std::vector<core::NodeInfo> nodes() const { return runtime_.engine().nodes(); }
@@ -283,7 +337,9 @@ class Cacheme {
   template <class Handler, class Unpack>
   void await(core::Ticket ticket, Handler h, Unpack unpack) {
     auto op = pending(std::move(h));
+    op->on_cancel(io_, runtime_.alive_token(), [this, ticket] { runtime_.cancel(ticket); });
     runtime_.await_reply(ticket, [this, op, unpack](core::Reply r) {
+      op->done();
       std::apply([this](auto&&... args) { detail::complete(io_, initiating_ > 0, std::move(args)...); },
                  unpack(std::move(op->handler), std::move(r)));
     });
@@ -291,8 +347,8 @@ class Cacheme {
 
   ::asio::io_context& io_;
   adapters::asio::AsioReactor reactor_;
-  mutable adapters::Runtime runtime_;
-  int initiating_ = 0;  ///< initiations on the stack (loop thread only)
+  int initiating_ = 0;  ///< initiations on the stack (loop thread only); 1 while destroyed
+  mutable adapters::Runtime runtime_;  // last: destroyed first, while the members above exist
 };
 
 /// A function memoized through node `N` under Asio: `fn(args...)` returns `asio::awaitable<T>`

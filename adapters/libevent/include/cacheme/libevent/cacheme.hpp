@@ -15,13 +15,33 @@
 /// });
 /// @endcode
 /// Everything runs on the thread that runs `event_base_dispatch`. A callback may run before
-/// the call that takes it returns (a local hit is answered at once).
+/// the call that takes it returns (a local hit is answered at once); other replies come from a
+/// task of their own, never inside a driver's callback.
+///
+/// Cancellation and deadlines (DESIGN.md §3 rule 10): every request returns a `Request`
+/// handle; `cancel()` answers its callback at once with `operation_aborted` (ECANCELED) and
+/// leaves the other callers of the key alone; a load nobody waits for any more is cancelled.
+/// A node's loader may take a second parameter, a `LoadCancel` handle, to hear of it:
+/// `void load(std::function<void(std::error_code, T)> done, cacheme::libevent::LoadCancel cancel) const`.
+/// Each load has a deadline (`Meta::load_timeout`, default 30 s; `core::RequestOptions` per
+/// call): past it the callers get `errc::load_timeout`.
+///
+/// Exceptions and lifetime: a callback that throws must not unwind through libevent (C): the
+/// exception is caught, the loop is stopped (`event_base_loopbreak`) and `dispatch()` rethrows
+/// it (or `take_exception()` returns it if you run the loop yourself); the cache keeps working.
+/// A loader that throws is a failed load (`last_load_error<N>()` has the message). The
+/// `Cacheme` may be destroyed inside a callback; callbacks of requests still pending are then
+/// called from the destructor with `operation_aborted` (they must not use the destroyed cache).
 #pragma once
 
+#include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <event2/event.h>
 
 #include "cacheme/adapters/runtime.hpp"
 #include "cacheme/libevent/event_reactor.hpp"
@@ -35,19 +55,58 @@ using Callback = std::function<void(std::error_code, std::shared_ptr<const T>)>;
 
 using adapters::StorageSpec;
 
+/// What a loader may take to hear that its load is no longer wanted (`on_cancel(fn)`).
+using LoadCancel = std::shared_ptr<adapters::LoadCancellation>;
+
+/// A pending request: `cancel()` answers its callback at once with `operation_aborted`.
+/// Default-constructed, or once answered, it does nothing. Loop thread only.
+class Request {
+ public:
+  Request() = default;
+  /// True if the request was still pending (its callback has now run with ECANCELED).
+  bool cancel() {
+    if (alive_.expired() || !runtime_) return false;
+    bool was_pending = true;
+    if (registration_)
+      runtime_->cancel_registration(registration_);
+    else
+      was_pending = runtime_->cancel(ticket_);
+    runtime_->deliver_ready();
+    return was_pending;
+  }
+
+ private:
+  friend class Cacheme;
+  Request(adapters::Runtime& rt, core::Ticket t) : alive_(rt.alive_token()), runtime_(&rt), ticket_(t) {}
+  Request(adapters::Runtime& rt, std::uint64_t registration)
+      : alive_(rt.alive_token()), runtime_(&rt), registration_(registration) {}
+  std::weak_ptr<bool> alive_;
+  adapters::Runtime* runtime_ = nullptr;
+  core::Ticket ticket_{};
+  std::uint64_t registration_ = 0;
+};
+
 namespace detail {
 
-// A node's callback loader as the runtime starts it.
+template <class T>
+std::function<void(std::error_code, T)> typed_done(adapters::LoadDone done) {
+  return [done = std::move(done)](std::error_code ec, T value) {
+    if (ec) return done(fail(ec), {});
+    done(core::AnyValue(std::make_shared<const T>(std::move(value))), {});
+  };
+}
+
+// A node's callback loader as the runtime starts it; it gets a cancel handle if it takes one.
 template <class N>
 struct NodeThunk final : adapters::LoadThunk {
   explicit NodeThunk(N n) : node(std::move(n)) {}
   N node;
-  void start(std::function<void(Result<core::AnyValue>)> done) const override {
+  void start(adapters::LoadDone done, const std::shared_ptr<adapters::LoadCancellation>& cancel) const override {
     using T = node_value_t<N>;
-    node.load([done = std::move(done)](std::error_code ec, T value) {
-      if (ec) return done(fail(ec));
-      done(core::AnyValue(std::make_shared<const T>(std::move(value))));
-    });
+    if constexpr (requires { node.load(typed_done<T>(done), cancel); })
+      node.load(typed_done<T>(std::move(done)), cancel);
+    else
+      node.load(typed_done<T>(std::move(done)));
   }
 };
 
@@ -57,11 +116,8 @@ struct FunctionThunk final : adapters::LoadThunk {
   using Loader = std::function<void(std::function<void(std::error_code, T)>)>;
   explicit FunctionThunk(Loader l) : loader(std::move(l)) {}
   Loader loader;
-  void start(std::function<void(Result<core::AnyValue>)> done) const override {
-    loader([done = std::move(done)](std::error_code ec, T value) {
-      if (ec) return done(fail(ec));
-      done(core::AnyValue(std::make_shared<const T>(std::move(value))));
-    });
+  void start(adapters::LoadDone done, const std::shared_ptr<adapters::LoadCancellation>&) const override {
+    loader(typed_done<T>(std::move(done)));
   }
 };
 
@@ -73,6 +129,13 @@ core::SourceRef source_of(const Arg& arg) {
 template <class T>
 std::shared_ptr<const T> typed(const Result<core::AnyValue>& r) {
   return r ? value_cast<T>(*r) : nullptr;
+}
+
+// A get or refresh reply to its callback: the value, or the error.
+template <class T>
+void deliver_one(const core::Reply& r, const Callback<T>& done) {
+  if (r.error || r.values.empty()) return done(r.error ? r.error : make_error_code(errc::load_failed), nullptr);
+  done(r.values[0] ? std::error_code{} : r.values[0].error(), typed<T>(r.values[0]));
 }
 
 // A get_all reply to its callback: the values in order, and the first error if any.
@@ -92,68 +155,106 @@ void deliver_all(const core::Reply& r, Done& done) {
 class Cacheme {
  public:
   /// Uses `base` (which must outlive this object); `config.seed` seeds every hash of the core.
-  explicit Cacheme(event_base* base, core::Config config = {}) : reactor_(base), runtime_(reactor_, std::move(config)) {}
+  explicit Cacheme(event_base* base, core::Config config = {})
+      : base_(base),
+        errors_(std::make_shared<Errors>()),
+        reactor_(base),
+        runtime_(reactor_, std::move(config), [base, errors = errors_](std::exception_ptr e) {
+          errors->pending.push_back(std::move(e));
+          event_base_loopbreak(base);
+        }) {}
 
   /// Connects and registers a storage; `done(ec)` runs later on the loop.
-  void register_storage(std::string name, StorageSpec spec, std::function<void(std::error_code)> done) {
-    runtime_.register_storage(std::move(name), std::move(spec), std::move(done));
+  Request register_storage(std::string name, StorageSpec spec, std::function<void(std::error_code)> done) {
+    return {runtime_, runtime_.register_storage(std::move(name), std::move(spec), std::move(done))};
   }
 
   /// The value of `node`: from the first tier that has it, else from `node.load`.
   template <Node N>
-  void get(const N& node, Callback<node_value_t<N>> done) {
+  Request get(const N& node, Callback<node_value_t<N>> done) {
+    return get(node, core::RequestOptions{}, std::move(done));
+  }
+
+  /// `get` with per-call options (a load deadline of its own).
+  template <Node N>
+  Request get(const N& node, core::RequestOptions options, Callback<node_value_t<N>> done) {
     using T = node_value_t<N>;
-    auto s = runtime_.cache().get(node, adapters::real_now(), detail::source_of<detail::NodeThunk<N>>(node));
-    finish_get<T>(s, std::move(done));
+    auto s = runtime_.cache().get(node, adapters::real_now(), detail::source_of<detail::NodeThunk<N>>(node), options);
+    return finish_get<T>(s, std::move(done));
   }
 
   /// The value of `key` of a built node, loaded by `loader` on a miss.
   template <class T>
-  void get(const BuiltNode<T>& node, std::string key, typename detail::FunctionThunk<T>::Loader loader,
-           std::type_identity_t<Callback<T>> done) {
+  Request get(const BuiltNode<T>& node, std::string key, typename detail::FunctionThunk<T>::Loader loader,
+              std::type_identity_t<Callback<T>> done) {
     auto s = runtime_.cache().get(node, key, adapters::real_now(), detail::source_of<detail::FunctionThunk<T>>(loader));
-    finish_get<T>(s, std::move(done));
+    return finish_get<T>(s, std::move(done));
   }
 
   /// One result per node, in order, duplicates included. `ec` is the first error, if any.
   template <Node N>
-  void get_all(const std::vector<N>& nodes,
-               std::function<void(std::error_code, std::vector<std::shared_ptr<const node_value_t<N>>>)> done) {
+  Request get_all(const std::vector<N>& nodes,
+                  std::function<void(std::error_code, std::vector<std::shared_ptr<const node_value_t<N>>>)> done,
+                  core::RequestOptions options = {}) {
     using T = node_value_t<N>;
     std::vector<core::SourceRef> sources;
     for (const N& n : nodes) sources.push_back(detail::source_of<detail::NodeThunk<N>>(n));
-    const core::Ticket t = runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources);
+    const core::Ticket t = runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources, options);
     runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_all<T>(r, done); });
+    return {runtime_, t};
   }
 
   /// Several keys of a built node, `loaders[i]` loading `keys[i]` on a miss; one result per key.
   template <class T>
-  void get_all(const BuiltNode<T>& node, const std::vector<std::string>& keys,
-               const std::vector<typename detail::FunctionThunk<T>::Loader>& loaders,
-               std::type_identity_t<std::function<void(std::error_code, std::vector<std::shared_ptr<const T>>)>> done) {
+  Request get_all(const BuiltNode<T>& node, const std::vector<std::string>& keys,
+                  const std::vector<typename detail::FunctionThunk<T>::Loader>& loaders,
+                  std::type_identity_t<std::function<void(std::error_code, std::vector<std::shared_ptr<const T>>)>> done) {
     std::vector<core::SourceRef> sources;
     for (const auto& l : loaders) sources.push_back(detail::source_of<detail::FunctionThunk<T>>(l));
     const core::Ticket t = runtime_.engine().get_all(core::NodeId{node.id}, keys, sources, adapters::real_now());
     runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_all<T>(r, done); });
+    return {runtime_, t};
   }
 
   /// Removes `node` from every tier; `ec` is set if a storage failed to erase it.
   template <Node N>
-  void invalidate(const N& node, std::function<void(std::error_code)> done) {
+  Request invalidate(const N& node, std::function<void(std::error_code)> done) {
     const core::Ticket t = runtime_.cache().invalidate(node, adapters::real_now());
     runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { done(r.error); });
+    return {runtime_, t};
   }
 
   /// Invalidates `node`, loads it again and returns the fresh value.
   template <Node N>
-  void refresh(const N& node, Callback<node_value_t<N>> done) {
+  Request refresh(const N& node, Callback<node_value_t<N>> done, core::RequestOptions options = {}) {
     using T = node_value_t<N>;
     const core::Ticket t =
-        runtime_.cache().refresh(node, adapters::real_now(), detail::source_of<detail::NodeThunk<N>>(node));
-    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) {
-      done(r.values.empty() || r.values[0] ? r.error : r.values[0].error(),
-           r.values.empty() ? nullptr : detail::typed<T>(r.values[0]));
-    });
+        runtime_.cache().refresh(node, adapters::real_now(), detail::source_of<detail::NodeThunk<N>>(node), options);
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_one<T>(r, done); });
+    return {runtime_, t};
+  }
+
+  /// Runs `event_base_dispatch` on the loop and rethrows the first exception a callback threw
+  /// (the loop stopped there; call again to go on). Returns what `event_base_dispatch` returns.
+  int dispatch() {
+    const int rc = event_base_dispatch(base_);
+    if (auto e = take_exception()) std::rethrow_exception(e);
+    return rc;
+  }
+
+  /// The oldest exception a callback threw that nobody has taken yet (null if none).
+  std::exception_ptr take_exception() {
+    if (errors_->pending.empty()) return nullptr;
+    std::exception_ptr e = errors_->pending.front();
+    errors_->pending.pop_front();
+    return e;
+  }
+
+  /// Why the last failed load of node type `N` failed, when its loader threw ("" if none).
+  template <Node N>
+  std::string last_load_error() {
+    auto id = runtime_.cache().node_id<N>();
+    return id ? runtime_.last_load_error(*id) : std::string();
   }
 
   template <class T>
@@ -173,15 +274,25 @@ class Cacheme {
 
   adapters::Runtime& runtime() { return runtime_; }
 
- private:
+  /// Answers a submitted `get` (at once for a local hit) or waits for its reply (used by
+  /// `get` and `Memoized`).
   template <class T>
-  void finish_get(const core::Submitted& s, Callback<T> done) {
-    if (s.answered()) return done(s.error, value_cast<T>(s.ready));
-    runtime_.await_reply(s.ticket, [done = std::move(done)](core::Reply r) {
-      done(r.values.at(0) ? std::error_code{} : r.values[0].error(), detail::typed<T>(r.values[0]));
-    });
+  Request finish_get(const core::Submitted& s, Callback<T> done) {
+    if (s.answered()) {
+      done(s.error, value_cast<T>(s.ready));
+      return {};
+    }
+    runtime_.await_reply(s.ticket, [done = std::move(done)](core::Reply r) { detail::deliver_one<T>(r, done); });
+    return {runtime_, s.ticket};
   }
 
+ private:
+  struct Errors {
+    std::deque<std::exception_ptr> pending;
+  };
+
+  event_base* base_;
+  std::shared_ptr<Errors> errors_;  // shared with the runtime's sink, which may outlive this
   adapters::libevent::EventReactor reactor_;
   mutable adapters::Runtime runtime_;
 };
@@ -194,7 +305,7 @@ class Memoized {
   Memoized(Fn fn, ToNode to_node) : fn_(std::move(fn)), to_node_(std::move(to_node)) {}
 
   template <class... Args>
-  void operator()(Cacheme& cm, Callback<node_value_t<N>> done, const Args&... args) const {
+  Request operator()(Cacheme& cm, Callback<node_value_t<N>> done, const Args&... args) const {
     using T = node_value_t<N>;
     const N node = to_node_(args...);
     typename detail::FunctionThunk<T>::Loader loader = [fn = fn_, tuple = std::make_tuple(args...)](
@@ -202,10 +313,7 @@ class Memoized {
       std::apply([&](const auto&... a) { fn(a..., std::move(cb)); }, tuple);
     };
     auto s = cm.runtime().cache().get(node, adapters::real_now(), detail::source_of<detail::FunctionThunk<T>>(loader));
-    if (s.answered()) return done(s.error, value_cast<T>(s.ready));
-    cm.runtime().await_reply(s.ticket, [done = std::move(done)](core::Reply r) {
-      done(r.values.at(0) ? std::error_code{} : r.values[0].error(), detail::typed<T>(r.values[0]));
-    });
+    return cm.finish_get<T>(s, std::move(done));
   }
 
  private:

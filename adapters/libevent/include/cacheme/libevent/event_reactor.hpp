@@ -69,6 +69,7 @@ class EventReactor final : public drivers::Reactor {
   std::map<int, std::unique_ptr<detail::EventWatch>> watches_;
   std::map<drivers::TimerId, std::unique_ptr<detail::EventTimer>> timers_;
   drivers::TimerId next_timer_ = 1;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed (on_post)
 };
 
 }  // namespace cacheme::adapters::libevent

@@ -5,14 +5,20 @@
 
 #include <exception>
 #include <functional>
+#include <string>
+#include <system_error>
 #include <memory>
 #include <utility>
 
+#include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/error.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -35,24 +41,36 @@ struct NodeLoader {
 };
 
 /// The runtime's view of an awaitable loader `F` (a callable returning `awaitable<T>`): it
-/// runs on the io_context with `co_spawn`; an exception becomes `errc::load_failed`.
+/// runs on the io_context with `co_spawn`, bound to a cancellation slot that the core's
+/// `CancelLoad` triggers (the loader sees `operation_aborted` at its next await). A
+/// `std::system_error` keeps its code; any other exception is `errc::load_failed` with its message.
 template <class T, class F>
 struct AwaitableThunk final : adapters::LoadThunk {
   AwaitableThunk(::asio::io_context& io, F f) : io_(&io), f_(std::move(f)) {}
 
-  void start(std::function<void(Result<core::AnyValue>)> done) const override {
-    ::asio::co_spawn(*io_, run(f_, std::move(done)), ::asio::detached);
+  void start(adapters::LoadDone done, const std::shared_ptr<adapters::LoadCancellation>& cancel) const override {
+    auto signal = std::make_shared<::asio::cancellation_signal>();
+    cancel->on_cancel([signal] { signal->emit(::asio::cancellation_type::terminal); });
+    ::asio::co_spawn(*io_, run(f_, std::move(done)),
+                     ::asio::bind_cancellation_slot(signal->slot(), [signal](std::exception_ptr) {}));
   }
 
  private:
   // `f` lives in this frame for as long as the coroutine `f()` may refer to it.
-  static ::asio::awaitable<void> run(F f, std::function<void(Result<core::AnyValue>)> done) {
+  static ::asio::awaitable<void> run(F f, adapters::LoadDone done) {
     Result<core::AnyValue> result = fail(errc::load_failed);
+    std::string message;
     try {
       result = core::AnyValue(std::make_shared<const T>(co_await f()));
-    } catch (...) {  // any exception of the source is a failed load, for every waiter
+    } catch (const std::system_error& e) {
+      result = fail(e.code());
+      message = e.what();
+    } catch (const std::exception& e) {
+      message = e.what();
+    } catch (...) {
+      message = "unknown exception";
     }
-    done(std::move(result));
+    done(std::move(result), message);
   }
 
   ::asio::io_context* io_;
@@ -80,6 +98,28 @@ struct Pending {
   Pending(Handler h, ::asio::io_context& io) : handler(std::move(h)), work(io.get_executor()) {}
   Handler handler;
   ::asio::executor_work_guard<::asio::io_context::executor_type> work;
+
+  /// Connects the handler's cancellation slot, if it has one, to `cancel` (run on `io`'s
+  /// thread). Terminal and partial cancellation are honoured (DESIGN.md §3 rule 10); a request
+  /// for total cancellation only is ignored: a flight the caller started may still cache its value.
+  template <class Cancel>
+  void on_cancel(::asio::io_context& io, std::weak_ptr<bool> alive, Cancel cancel) {
+    auto slot = ::asio::get_associated_cancellation_slot(handler);
+    if (!slot.is_connected()) return;
+    slot.assign([&io, alive, cancel](::asio::cancellation_type type) {
+      if ((type & (::asio::cancellation_type::terminal | ::asio::cancellation_type::partial)) ==
+          ::asio::cancellation_type::none)
+        return;
+      ::asio::dispatch(io, [alive, cancel] {
+        if (!alive.expired()) cancel();
+      });
+    });
+  }
+  /// Disconnects the slot: the operation is about to complete.
+  void done() {
+    auto slot = ::asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) slot.clear();
+  }
 };
 
 /// Calls `handler(args...)` on its associated executor (default: `io`'s): posted when `at_once`
@@ -94,10 +134,17 @@ void complete(::asio::io_context& io, bool at_once, Handler handler, Args... arg
     ::asio::dispatch(ex, std::move(call));
 }
 
+/// A reply's error in Asio's terms: the runtime's `operation_aborted` (ECANCELED in the
+/// standard system category) becomes `asio::error::operation_aborted` (Asio's own category).
+inline std::error_code asio_error(std::error_code ec) {
+  if (ec == adapters::operation_aborted()) return ::asio::error::make_error_code(::asio::error::operation_aborted);
+  return ec;
+}
+
 /// The error and typed value of a `get`/`refresh` reply.
 template <class T>
 std::pair<std::error_code, std::shared_ptr<const T>> single(const core::Reply& r) {
-  std::error_code ec = r.error;
+  std::error_code ec = asio_error(r.error);
   std::shared_ptr<const T> value;
   if (!r.values.empty()) {
     if (r.values[0])
@@ -111,7 +158,7 @@ std::pair<std::error_code, std::shared_ptr<const T>> single(const core::Reply& r
 /// The first error and the typed values of a `get_all` reply (null where a key failed).
 template <class T>
 std::pair<std::error_code, std::vector<std::shared_ptr<const T>>> all(const core::Reply& r) {
-  std::error_code ec = r.error;
+  std::error_code ec = asio_error(r.error);
   std::vector<std::shared_ptr<const T>> values;
   values.reserve(r.values.size());
   for (const auto& v : r.values) {

@@ -1,0 +1,113 @@
+// The runtime's storages: registration by URL (cancellable), lookups and the benchmark's flush.
+#include "cacheme/adapters/runtime.hpp"
+#include "cacheme/errc.hpp"
+#include "storage_factory.hpp"
+
+namespace cacheme::adapters {
+
+drivers::CompletionSink Runtime::make_sink() {
+  drivers::CompletionSink sink;
+  std::weak_ptr<bool> alive = alive_;
+  sink.fetched = [this, alive](core::IoId id, core::FetchResult r) {
+    if (alive.expired()) return;
+    engine().complete_fetch(id, std::move(r), real_now());
+    pump();
+  };
+  sink.written = [this, alive](core::IoId id, core::IoStatus s) {
+    if (alive.expired()) return;
+    if (flushes_.count(id)) return finish_flush(id, s);
+    engine().complete_write(id, s, real_now());
+    pump();
+  };
+  return sink;
+}
+
+std::uint64_t Runtime::register_storage(std::string name, StorageSpec spec, std::function<void(std::error_code)> done) {
+  const std::uint64_t id = next_registration_++;
+  registrations_.emplace(id, std::move(done));
+  auto defer = [this, id](std::error_code ec) {
+    reactor_.post([this, id, ec, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) finish_registration(id, ec);
+    });
+    return id;
+  };
+  auto parsed = parse_storage_url(spec.url);
+  if (!parsed) return defer(parsed.error());
+  if (engine().find_storage(name)) return defer(make_error_code(errc::duplicate_name));
+  if (parsed->scheme == "local") {
+    auto tier = cache_.add_local_storage(name, spec.url, seed_ + ++local_stores_);
+    return defer(tier ? std::error_code{} : tier.error());
+  }
+  auto on_connected = [this, id, name, timeout = parsed->timeout, alive = std::weak_ptr<bool>(alive_)](
+                          Result<std::unique_ptr<drivers::Storage>> s) {
+    if (alive.expired()) {
+      if (s) (*s)->close();
+      return;
+    }
+    connected(id, name, timeout, std::move(s));
+  };
+  if (auto ec = connect_storage(reactor_, parsed->scheme, spec.url, spec.options, make_sink(), std::move(on_connected)))
+    return defer(ec);
+  return id;
+}
+
+// A storage connected (or failed to). If its registration was cancelled meanwhile, it is
+// closed and forgotten.
+void Runtime::connected(std::uint64_t id, std::string name, core::Duration timeout,
+                        Result<std::unique_ptr<drivers::Storage>> s) {
+  if (!registrations_.count(id)) {
+    if (s) (*s)->close();
+    return;
+  }
+  if (!s) return finish_registration(id, s.error());
+  auto tier = engine().add_remote_storage(name, {timeout});
+  if (!tier) {
+    (*s)->close();
+    return finish_registration(id, tier.error());
+  }
+  storages_.emplace(*tier, std::move(*s));
+  finish_registration(id, {});
+}
+
+void Runtime::finish_registration(std::uint64_t id, std::error_code ec) {
+  const auto it = registrations_.find(id);
+  if (it == registrations_.end()) return;  // cancelled: its caller was answered already
+  auto done = std::move(it->second);
+  registrations_.erase(it);
+  done(ec);
+}
+
+void Runtime::cancel_registration(std::uint64_t id) {
+  const auto it = registrations_.find(id);
+  if (it == registrations_.end()) return;
+  auto done = std::move(it->second);
+  registrations_.erase(it);
+  ready_.push_back({[done](core::Reply r) { done(r.error); }, core::Reply{{}, operation_aborted(), {}}});
+  schedule_delivery();
+}
+
+drivers::Storage* Runtime::storage(std::string_view name) {
+  auto id = engine().find_storage(name);
+  if (!id) return nullptr;
+  auto it = storages_.find(*id);
+  return it == storages_.end() ? nullptr : it->second.get();
+}
+
+void Runtime::flush_prefix(std::string_view name, std::string prefix, std::function<void(std::error_code)> done) {
+  drivers::Storage* s = storage(name);
+  if (!s) {
+    reactor_.post([done] { done(make_error_code(errc::unknown_storage)); });
+    return;
+  }
+  const core::IoId id{next_flush_id_++};
+  flushes_.emplace(id, std::move(done));
+  s->flush_prefix(id, std::move(prefix));
+}
+
+void Runtime::finish_flush(core::IoId id, core::IoStatus status) {
+  auto done = std::move(flushes_.at(id));
+  flushes_.erase(id);
+  done(status == core::IoStatus::ok ? std::error_code{} : make_error_code(errc::storage_error));
+}
+
+}  // namespace cacheme::adapters
