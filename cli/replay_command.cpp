@@ -53,12 +53,19 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   return std::chrono::milliseconds(static_cast<long long>(ms));
 }
 
+/// The URLs of a chain. A comma starts a new URL only when a scheme follows: a cluster URL's
+/// seed list (`redis://h1:7000,h2:7001?cluster=true`) stays one URL.
 std::vector<std::string> split(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream parts(text);
   std::string part;
-  while (std::getline(parts, part, ','))
-    if (!part.empty()) out.push_back(part);
+  while (std::getline(parts, part, ',')) {
+    if (part.empty()) continue;
+    if (part.find("://") == std::string::npos && !out.empty())
+      out.back() += "," + part;
+    else
+      out.push_back(part);
+  }
   return out;
 }
 

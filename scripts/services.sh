@@ -3,8 +3,8 @@
 # Throwaway test services on loopback only, for Debian 12 as root, apt packages only.
 #
 #   services.sh install                  # scripts/setup.sh
-#   services.sh start  [redis|cluster|pg|maria|mongo|all]   (default: all)
-#   services.sh stop   [redis|cluster|pg|maria|mongo|all]   (default: all)
+#   services.sh start  [redis|cluster|failover-cluster|pg|maria|mongo|all]   (default: all)
+#   services.sh stop   [redis|cluster|failover-cluster|pg|maria|mongo|all]   (default: all)
 #   services.sh status
 #   or: source it and call start_redis / stop_all ... yourself.
 #
@@ -71,40 +71,52 @@ stop_redis() {
 }
 
 # ---------------------------------------------------------------- redis cluster
-start_cluster() {
-    local d=$SVC_BASE/rcluster p nodes=()
-    for p in $CLUSTER_PORTS; do need_free_port "$p"; need_free_port $((p + 10000)); done
+# start_cluster: the 3-master cluster of the driver and conformance suites (CLUSTER_PORTS).
+# start_failover_cluster: 3 masters + 3 replicas with a short node timeout (FAILOVER_PORTS), for
+# the failover test, in a folder of its own so both can run side by side.
+CLUSTER_NODE_TIMEOUT=${CLUSTER_NODE_TIMEOUT:-5000}        # ms; 1000-2000 makes failovers quick
+FAILOVER_PORTS=${FAILOVER_PORTS:-"17011 17012 17013 17014 17015 17016"}
+FAILOVER_NODE_TIMEOUT=${FAILOVER_NODE_TIMEOUT:-1000}
+start_cluster() { start_cluster_in "$SVC_BASE/rcluster" "$CLUSTER_PORTS" "$CLUSTER_REPLICAS" "$CLUSTER_NODE_TIMEOUT"; }
+stop_cluster() { stop_cluster_in "$SVC_BASE/rcluster"; }
+start_failover_cluster() { start_cluster_in "$SVC_BASE/rcluster-failover" "$FAILOVER_PORTS" 1 "$FAILOVER_NODE_TIMEOUT"; }
+stop_failover_cluster() { stop_cluster_in "$SVC_BASE/rcluster-failover"; }
+
+# start_cluster_in DIR PORTS REPLICAS NODE_TIMEOUT_MS
+start_cluster_in() {
+    local d=$1 ports=$2 replicas=$3 node_timeout=$4 p nodes=()
+    for p in $ports; do need_free_port "$p"; need_free_port $((p + 10000)); done
     rm -rf "$d"; mkdir -p "$d"
-    for p in $CLUSTER_PORTS; do
+    for p in $ports; do
         mkdir -p "$d/$p"
         redis-server --bind 127.0.0.1 --port "$p" --cluster-enabled yes \
-            --cluster-config-file "$d/$p/nodes.conf" --cluster-node-timeout 5000 \
+            --cluster-config-file "$d/$p/nodes.conf" --cluster-node-timeout "$node_timeout" \
             --dir "$d/$p" --save '' --appendonly no --daemonize yes \
             --pidfile "$d/$p/redis.pid" --logfile "$d/$p/redis.log"
         nodes+=("127.0.0.1:$p")
     done
-    for p in $CLUSTER_PORTS; do
+    for p in $ports; do
         wait_until "$WAIT_S" "cluster node :$p" bash -c "redis-cli -h 127.0.0.1 -p $p ping | grep -q PONG"
     done
-    redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$CLUSTER_REPLICAS" --cluster-yes \
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$replicas" --cluster-yes \
         > "$d/create.log" 2>&1 || { cat "$d/create.log" >&2; return 1; }
-    for p in $CLUSTER_PORTS; do
+    for p in $ports; do
         wait_until "$WAIT_S" "cluster_state:ok on :$p" \
             bash -c "redis-cli -h 127.0.0.1 -p $p cluster info | grep -q cluster_state:ok"
     done
-    if (( CLUSTER_REPLICAS > 0 )); then   # replicas need a full sync (~5 s) before they serve
-        for p in $CLUSTER_PORTS; do
+    if (( replicas > 0 )); then   # replicas need a full sync (~5 s) before they serve
+        for p in $ports; do
             if redis-cli -h 127.0.0.1 -p "$p" info replication | grep -q role:slave; then
                 wait_until "$WAIT_S" "replica :$p link up" \
                     bash -c "redis-cli -h 127.0.0.1 -p $p info replication | grep -q master_link_status:up"
             fi
         done
     fi
-    log "redis cluster ready on 127.0.0.1 ports: $CLUSTER_PORTS"
+    log "redis cluster ready on 127.0.0.1 ports: $ports (node timeout ${node_timeout} ms)"
 }
-stop_cluster() {   # SIGTERM all nodes in parallel (each redis process takes ~2 s to exit)
+stop_cluster_in() {   # SIGTERM all nodes in parallel (each redis process takes ~2 s to exit)
     local f
-    for f in "$SVC_BASE"/rcluster/*/redis.pid; do [[ -e $f ]] && kill_pidfile "$f" & done
+    for f in "$1"/*/redis.pid; do [[ -e $f ]] && kill_pidfile "$f" & done
     wait
     return 0
 }
@@ -197,16 +209,18 @@ env_mongo() {
 }
 
 # ---------------------------------------------------------------- aggregate
-start_all() { mkdir -p "$SVC_BASE"; start_redis; start_pg; start_maria; start_mongo; }   # the cluster comes with its issue
+start_all() { mkdir -p "$SVC_BASE"; start_redis; start_cluster; start_pg; start_maria; start_mongo; }
 # env_all: the URLs the integration tests read (CACHEME_TEST_<BACKEND>_URL)
 env_all() {
     echo "export CACHEME_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+    echo "export CACHEME_TEST_REDIS_CLUSTER_URL=redis://127.0.0.1:${CLUSTER_PORTS%% *}?cluster=true"
+    echo "export CACHEME_TEST_FAILOVER_PORTS=\"$FAILOVER_PORTS\""
     echo "export CACHEME_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
     echo "export CACHEME_TEST_MYSQL_URL=mysql://$MARIA_USER:$MARIA_PASSWORD@127.0.0.1:$MARIA_PORT/$MARIA_DB"
     env_mongo
 }
 stop_all()  {   # in parallel; each waits for its own processes to exit
-    stop_maria & stop_pg & stop_cluster & stop_redis & stop_mongo & wait
+    stop_maria & stop_pg & stop_cluster & stop_failover_cluster & stop_redis & stop_mongo & wait
     log "all stopped"
 }
 status_all() {
@@ -231,6 +245,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
             mkdir -p "$SVC_BASE"
             case $what in
                 all) start_all ;; redis) start_redis ;; cluster) start_cluster ;;
+                failover-cluster) start_failover_cluster ;;
                 pg) start_pg ;; maria) start_maria ;;
                 mongo) start_mongo ;;
                 *) echo "unknown service $what" >&2; exit 2 ;;
@@ -238,12 +253,13 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
         stop)
             case $what in
                 all) stop_all ;; redis) stop_redis ;; cluster) stop_cluster ;;
+                failover-cluster) stop_failover_cluster ;;
                 pg) stop_pg ;; maria) stop_maria ;;
                 mongo) stop_mongo ;;
                 *) echo "unknown service $what" >&2; exit 2 ;;
             esac ;;
         status) status_all ;;
         env) env_all ;;
-        *) echo "usage: $0 install|start|stop|status|env [redis|cluster|pg|maria|mongo|all]" >&2; exit 2 ;;
+        *) echo "usage: $0 install|start|stop|status|env [redis|cluster|failover-cluster|pg|maria|mongo|all]" >&2; exit 2 ;;
     esac
 fi

@@ -1,5 +1,5 @@
 // The conformance suite: one body per behaviour, run under both adapters (Asio, libevent) and
-// against every storage (Redis, SQLite, PostgreSQL, MariaDB, MongoDB), each chain being that storage
+// against every storage (Redis, Redis Cluster, SQLite, PostgreSQL, MariaDB, MongoDB), each chain being that storage
 // alone, so every request goes through it. DESIGN.md §3 is the contract.
 #include <chrono>
 #include <string>
@@ -33,7 +33,7 @@ std::uint64_t fetches(drivers::Storage* s, const std::string& storage) {
   return it == counts.end() ? 0 : it->second;
 }
 
-#define STORAGES GENERATE(as<std::string>{}, "redis", "sqlite", "postgres", "mysql", "mongo")
+#define STORAGES GENERATE(as<std::string>{}, "redis", "redis-cluster", "sqlite", "postgres", "mysql", "mongo")
 
 }  // namespace
 

@@ -1,5 +1,5 @@
-// The storages the conformance suite runs against, by name ("redis", "sqlite", "postgres",
-// "mysql", "mongo"): their URLs (from CACHEME_TEST_<BACKEND>_URL, SQLite on a temporary file), the
+// The storages the conformance suite runs against, by name ("redis", "redis-cluster", "sqlite",
+// "postgres", "mysql", "mongo"): their URLs (from CACHEME_TEST_<BACKEND>_URL, SQLite on a temporary file), the
 // command a fetch sends, an unreachable URL of the same scheme, and a raw write behind the
 // cache's back (a driver of our own on the same loop).
 #pragma once
@@ -36,13 +36,16 @@ namespace cacheme::conformance {
 
 /// Whether a driver for `storage` is built.
 inline bool built(const std::string& storage) {
-  if (storage == "redis") return CACHEME_CONF_REDIS;
+  if (storage == "redis" || storage == "redis-cluster") return CACHEME_CONF_REDIS;
   if (storage == "sqlite") return CACHEME_CONF_SQLITE;
   if (storage == "postgres") return CACHEME_CONF_POSTGRES;
   if (storage == "mysql") return CACHEME_CONF_MYSQL;
   if (storage == "mongo") return CACHEME_CONF_MONGO;
   return false;
 }
+
+/// A single Redis or a Redis Cluster (the same driver).
+inline bool is_redis(const std::string& storage) { return storage == "redis" || storage == "redis-cluster"; }
 
 inline bool servers_required() {
   const char* r = std::getenv("CACHEME_REQUIRE_SERVERS");
@@ -81,29 +84,31 @@ inline std::optional<std::string> storage_url(const std::string& storage) {
   }
   const std::string table = "conformance_" + std::to_string(::getpid());
   if (storage == "sqlite") return "sqlite://" + (temp_dir() / "conformance.db").string() + "?init=1";
-  const char* var = storage == "redis"      ? "CACHEME_TEST_REDIS_URL"
-                    : storage == "postgres" ? "CACHEME_TEST_POSTGRES_URL"
-                    : storage == "mongo"    ? "CACHEME_TEST_MONGO_URL"
-                                            : "CACHEME_TEST_MYSQL_URL";
+  const char* var = storage == "redis"           ? "CACHEME_TEST_REDIS_URL"
+                    : storage == "redis-cluster" ? "CACHEME_TEST_REDIS_CLUSTER_URL"
+                    : storage == "postgres"      ? "CACHEME_TEST_POSTGRES_URL"
+                    : storage == "mongo"         ? "CACHEME_TEST_MONGO_URL"
+                                                 : "CACHEME_TEST_MYSQL_URL";
   const char* url = std::getenv(var);
   if (!url || !*url) {
     if (servers_required()) FAIL(std::string(var) + " is not set but CACHEME_REQUIRE_SERVERS=1");
     not_run(storage, std::string(var) + " is not set");
     return std::nullopt;
   }
-  if (storage == "redis") return std::string(url);
+  if (is_redis(storage)) return std::string(url);
   if (storage == "mongo") return std::string(url) + "/?database=cacheme_test&collection=" + table + "&init=1";
   return std::string(url) + "?table=" + table + "&init=1";
 }
 
 /// The command a single-key fetch sends.
 inline std::string fetch_command(const std::string& storage) {
-  return storage == "redis" ? "GET" : storage == "mongo" ? "FIND" : "SELECT";
+  return is_redis(storage) ? "GET" : storage == "mongo" ? "FIND" : "SELECT";
 }
 
 /// A URL of `storage` nobody answers at (closed port 1; for SQLite a folder that does not exist).
 inline std::string down_url(const std::string& storage) {
   if (storage == "redis") return "redis://127.0.0.1:1";
+  if (storage == "redis-cluster") return "redis://127.0.0.1:1?cluster=true";
   if (storage == "postgres") return "postgresql://postgres@127.0.0.1:1/appdb";
   if (storage == "mysql") return "mysql://app:apppw@127.0.0.1:1/appdb";
   if (storage == "mongo") return "mongodb://app:secret@127.0.0.1:1/?database=cacheme_test";
@@ -121,7 +126,7 @@ inline void connect_raw(const std::string& storage, drivers::Reactor& reactor, c
                         drivers::CompletionSink sink, drivers::ConnectDone done) {
   (void)reactor, (void)url, (void)sink, (void)done;
 #if CACHEME_CONF_REDIS
-  if (storage == "redis") return drivers::connect_redis(reactor, url, {}, std::move(sink), std::move(done));
+  if (is_redis(storage)) return drivers::connect_redis(reactor, url, {}, std::move(sink), std::move(done));
 #endif
 #if CACHEME_CONF_SQLITE
   if (storage == "sqlite") return drivers::connect_sqlite(reactor, url, {}, std::move(sink), std::move(done));

@@ -2,8 +2,11 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <utility>
 
+#include "cacheme/errc.hpp"
+#include "cluster_storage.hpp"
 #include "redis_storage.hpp"
 #include "redis_url.hpp"
 
@@ -24,12 +27,17 @@ void connect_redis(Reactor& reactor, std::string_view url, const StorageOptions&
   ignore_default_sigpipe();
   auto parsed = redis::detail::parse_redis_url(url);
   if (!parsed) {
+    if (parsed.error() == make_error_code(errc::bad_url))
+      std::fprintf(stderr, "cacheme: redis: %s\n", redis::detail::explain_bad_redis_url(url).c_str());
     reactor.post([ec = parsed.error(), done = std::move(done)] { done(fail(ec)); });
     return;
   }
-  std::size_t pool_size = parsed->pool_size;
-  if (pool_size == 0) pool_size = options.pool_size != 0 ? options.pool_size : redis::kDefaultPoolSize;
-  redis::detail::RedisStorage::connect(reactor, std::move(*parsed), pool_size, std::move(sink), std::move(done));
+  const std::size_t pool_size = parsed->pool_size != 0 ? parsed->pool_size : options.pool_size;  // 0: default
+  if (parsed->cluster)  // per master; the default is shared among the masters
+    return redis::detail::ClusterStorage::connect(reactor, std::move(*parsed), pool_size, std::move(sink),
+                                                  std::move(done));
+  redis::detail::RedisStorage::connect(reactor, std::move(*parsed), pool_size != 0 ? pool_size : redis::kDefaultPoolSize,
+                                       std::move(sink), std::move(done));
 }
 
 }  // namespace cacheme::drivers

@@ -40,12 +40,12 @@ void RedisStorage::connect(Reactor& reactor, RedisUrl url, std::size_t pool_size
 
 RedisStorage::RedisStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink)
     : reactor_(reactor),
-      sink_(std::move(sink)),
+      queue_(reactor, std::move(sink)),
       alive_(std::make_shared<RedisStorage*>(this)),
       pool_(reactor, std::move(url), pool_size, counts_, *this) {}
 
 RedisStorage::~RedisStorage() {
-  silent_ = true;
+  queue_.silence();
   alive_.reset();
   pool_.close();
 }
@@ -165,30 +165,7 @@ void RedisStorage::close() {
   deliver_later();
 }
 
-void RedisStorage::fetched(core::IoId id, core::FetchResult r) {
-  if (!silent_) done_.push_back(Done{id, std::move(r)});
-}
-
-void RedisStorage::written(core::IoId id, core::IoStatus s) {
-  if (!silent_) done_.push_back(Done{id, std::nullopt, s});
-}
-
-void RedisStorage::deliver() {
-  const std::weak_ptr<RedisStorage*> alive = alive_;
-  while (!done_.empty()) {
-    auto batch = std::exchange(done_, {});
-    for (auto& d : batch) {
-      if (d.fetch) {
-        if (sink_.fetched) sink_.fetched(d.id, std::move(*d.fetch));
-      } else if (sink_.written) {
-        sink_.written(d.id, d.status);
-      }
-      if (alive.expired()) return;  // the sink destroyed the storage
-    }
-  }
-}
-
-void RedisStorage::after_io() { deliver(); }
+void RedisStorage::after_io() { queue_.deliver(); }
 
 void RedisStorage::flush() {
   pool_.flush();
@@ -206,18 +183,6 @@ void RedisStorage::flush_soon() {
     if (!p || !*p) return;
     (*p)->flush_posted_ = false;
     (*p)->flush();
-  });
-}
-
-void RedisStorage::deliver_later() {
-  if (done_.empty() || deliver_posted_) return;
-  deliver_posted_ = true;
-  reactor_.post([alive = std::weak_ptr<RedisStorage*>(alive_)] {
-    RedisStorage* self = nullptr;
-    if (const auto p = alive.lock()) self = *p;  // not held during deliver: the sink may destroy us
-    if (!self) return;
-    self->deliver_posted_ = false;
-    self->deliver();
   });
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cacheme/drivers/storage.hpp"
+#include "completion_queue.hpp"
 #include "redis_pool.hpp"
 
 namespace cacheme::drivers::redis::detail {
@@ -28,11 +29,6 @@ class RedisStorage final : public Storage, private PoolListener {
   void close() override;
 
  private:
-  struct Done {
-    core::IoId id;
-    std::optional<core::FetchResult> fetch;  // set for fetches
-    core::IoStatus status = core::IoStatus::ok;
-  };
   struct FlushJob;
 
   RedisStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink);
@@ -41,19 +37,15 @@ class RedisStorage final : public Storage, private PoolListener {
   void after_io() override;
   void flush_soon() override;
 
-  void fetched(core::IoId id, core::FetchResult r);
-  void written(core::IoId id, core::IoStatus s);
-  void deliver();
-  void deliver_later();
+  void fetched(core::IoId id, core::FetchResult r) { queue_.fetched(id, std::move(r)); }
+  void written(core::IoId id, core::IoStatus s) { queue_.written(id, s); }
+  void deliver_later() { queue_.deliver_later(); }
   void scan_step(const std::shared_ptr<FlushJob>& job, std::string cursor);
 
   Reactor& reactor_;
-  CompletionSink sink_;
+  CompletionQueue queue_;
   CommandCounts counts_;
-  std::vector<Done> done_;
-  bool deliver_posted_ = false;
   bool flush_posted_ = false;
-  bool silent_ = false;  // being destroyed: drop completions
   std::unique_ptr<RedisStorage> self_;  // owns itself until `done` takes it
   ConnectDone connect_done_;
   std::shared_ptr<RedisStorage*> alive_;  // posted tasks hold a weak_ptr to it

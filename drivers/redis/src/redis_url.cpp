@@ -76,9 +76,28 @@ bool parse_host_port(std::string_view hp, RedisUrl& url) {
   return true;
 }
 
+/// `host[:port][,host[:port]...]`: the first is `url.host`/`url.port`, all are `url.seeds`.
+bool parse_hosts(std::string_view hosts, RedisUrl& url) {
+  RedisUrl one;
+  while (true) {
+    const auto comma = hosts.find(',');
+    one.port = 6379;
+    if (!parse_host_port(hosts.substr(0, comma), one)) return false;
+    url.seeds.emplace_back(one.host, one.port);
+    if (comma == std::string_view::npos) break;
+    hosts.remove_prefix(comma + 1);
+  }
+  url.host = url.seeds.front().first;
+  url.port = url.seeds.front().second;
+  return true;
+}
+
 }  // namespace
 
-Result<RedisUrl> parse_redis_url(std::string_view text) {
+namespace {
+
+/// The URL's fields, before the checks that combine them.
+Result<RedisUrl> parse_fields(std::string_view text) {
   if (text.substr(0, kScheme.size()) != kScheme) return fail(errc::bad_url);
   text.remove_prefix(kScheme.size());
   if (text.find('#') != std::string_view::npos) return fail(errc::bad_url);
@@ -99,7 +118,7 @@ Result<RedisUrl> parse_redis_url(std::string_view text) {
     if (!parse_userinfo(text.substr(0, at), url)) return fail(errc::bad_url);
     text = text.substr(at + 1);
   }
-  if (!parse_host_port(text, url)) return fail(errc::bad_url);
+  if (!parse_hosts(text, url)) return fail(errc::bad_url);
   if (!path.empty() && (!parse_number(path, url.db) || url.db < 0)) return fail(errc::bad_url);
 
   while (!query.empty()) {
@@ -113,9 +132,39 @@ Result<RedisUrl> parse_redis_url(std::string_view text) {
     if (key == "pool_size") {
       if (!parse_number(value, url.pool_size) || url.pool_size == 0 || url.pool_size > kMaxPoolSize)
         return fail(errc::bad_option);
+    } else if (key == "cluster") {
+      if (value != "true" && value != "false") return fail(errc::bad_option);
+      url.cluster = value == "true";
+    } else if (key == "timeout") {
+      long ms = 0;
+      if (!parse_number(value, ms) || ms <= 0) return fail(errc::bad_option);
+      url.timeout = std::chrono::milliseconds(ms);
     }
   }
   return url;
+}
+
+/// Several hosts are seed nodes of one cluster; a cluster has only database 0.
+std::string combination_problem(const RedisUrl& url) {
+  if (url.seeds.size() > 1 && !url.cluster) return "several hosts are only for a cluster (add ?cluster=true)";
+  if (url.cluster && url.db != 0)
+    return "a Redis Cluster has only database 0, the URL asks for database " + std::to_string(url.db) +
+           " (drop /" + std::to_string(url.db) + ")";
+  return {};
+}
+
+}  // namespace
+
+Result<RedisUrl> parse_redis_url(std::string_view text) {
+  auto url = parse_fields(text);
+  if (url && !combination_problem(*url).empty()) return fail(errc::bad_url);
+  return url;
+}
+
+std::string explain_bad_redis_url(std::string_view text) {
+  const auto url = parse_fields(text);
+  if (!url) return "malformed redis URL";
+  return combination_problem(*url);
 }
 
 }  // namespace cacheme::drivers::redis::detail

@@ -23,19 +23,24 @@
 
 namespace cacheme::test {
 
-/// CACHEME_TEST_REDIS_URL, or nullopt: then the test fails when CACHEME_REQUIRE_SERVERS=1 and
-/// otherwise warns that it did not run (Catch2 v2 has no SKIP).
-inline std::optional<std::string> redis_url() {
-  const char* url = std::getenv("CACHEME_TEST_REDIS_URL");
+/// The URL in environment variable `var`, or nullopt: then the test fails when
+/// CACHEME_REQUIRE_SERVERS=1 and otherwise warns that it did not run (Catch2 v2 has no SKIP).
+inline std::optional<std::string> env_url(const char* var) {
+  const char* url = std::getenv(var);
   if (url && *url) return std::string(url);
   const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
-  if (require && std::string_view(require) == "1") FAIL("CACHEME_TEST_REDIS_URL is not set but CACHEME_REQUIRE_SERVERS=1");
+  if (require && std::string_view(require) == "1") FAIL(std::string(var) + " is not set but CACHEME_REQUIRE_SERVERS=1");
   // WARN shows only with -s or on failure: say it on stderr too.
-  std::fprintf(stderr, "[not run] %s: CACHEME_TEST_REDIS_URL is not set\n",
-               Catch::getResultCapture().getCurrentTestName().c_str());
-  WARN("CACHEME_TEST_REDIS_URL is not set: this test did NOT run");
+  std::fprintf(stderr, "[not run] %s: %s is not set\n", Catch::getResultCapture().getCurrentTestName().c_str(), var);
+  WARN(std::string(var) + " is not set: this test did NOT run");
   return std::nullopt;
 }
+
+/// CACHEME_TEST_REDIS_URL (a single Redis).
+inline std::optional<std::string> redis_url() { return env_url("CACHEME_TEST_REDIS_URL"); }
+
+/// CACHEME_TEST_REDIS_CLUSTER_URL (a Redis Cluster of 3 masters, `?cluster=true`).
+inline std::optional<std::string> redis_cluster_url() { return env_url("CACHEME_TEST_REDIS_CLUSTER_URL"); }
 
 /// A key prefix no other test (or test run) uses.
 inline std::string unique_prefix(std::string_view what) {

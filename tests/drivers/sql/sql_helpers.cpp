@@ -37,7 +37,7 @@ const std::filesystem::path& temp_dir() {
   return dir.path;
 }
 
-std::string env(const char* name) {
+[[maybe_unused]] std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
 }
@@ -121,7 +121,7 @@ long long run(const Target& t, const std::string& statement, bool count) {
 
 }  // namespace
 
-std::vector<Target> targets(std::vector<std::string>& missing) {
+std::vector<Target> targets([[maybe_unused]] std::vector<std::string>& missing) {
   std::vector<Target> out;
 #if CACHEME_TEST_SQLITE
   out.push_back({Backend::sqlite, "sqlite", "sqlite://" + (temp_dir() / "cache.db").string()});

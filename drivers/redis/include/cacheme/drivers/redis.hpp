@@ -24,6 +24,13 @@ namespace cacheme::drivers {
 /// percent-encoded). `?pool_size=N` overrides `options.pool_size`, which overrides
 /// `redis::kDefaultPoolSize`; other query parameters are ignored here.
 ///
+/// Redis Cluster: `redis://[user:pass@]host:port[,host:port...][/0]?cluster=true` (seed nodes;
+/// the first that answers `CLUSTER SLOTS` is enough). `pool_size` is then per master; without
+/// it, the masters share `kDefaultPoolSize` connections (100 / 3 masters = 34 each). Commands
+/// go to the master of their key's slot; `MOVED`, `ASK` and `TRYAGAIN` are followed (see
+/// README, Redis Cluster). A database other than 0 is `errc::bad_url`; a server without cluster
+/// support is `errc::connect_failed`.
+///
 /// `done` always runs later on the reactor's thread, never inside this call, with either:
 /// - the storage, once its first connection is up (TCP, then `AUTH` and `SELECT` when the URL
 ///   asks for them); the other connections connect in the background;
