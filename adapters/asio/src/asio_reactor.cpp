@@ -77,6 +77,14 @@ void arm(const std::shared_ptr<Watch>& w, Interest dir) {
 }  // namespace
 }  // namespace detail
 
+bool AsioReactor::built_with_std_aligned_alloc() noexcept {
+#if defined(ASIO_HAS_STD_ALIGNED_ALLOC)
+  return true;
+#else
+  return false;
+#endif
+}
+
 AsioReactor::AsioReactor(::asio::io_context& io) : io_(io), state_(std::make_shared<detail::AsioReactorState>()) {}
 
 AsioReactor::~AsioReactor() {

@@ -41,6 +41,11 @@ class AsioReactor final : public drivers::Reactor {
   /// See `drivers::Reactor::post`: thread-safe, runs `fn` on the thread that runs `io`.
   void post(std::function<void()> fn) override;
 
+  /// Whether the library was compiled with Asio's `std::aligned_alloc` recycling allocator. A
+  /// translation unit of the user must agree (its `ASIO_HAS_STD_ALIGNED_ALLOC`), or memory
+  /// allocated on one side is freed on the other; `cacheme::asio` exports the setting.
+  static bool built_with_std_aligned_alloc() noexcept;
+
   /// The io_context this reactor runs on.
   ::asio::io_context& context() noexcept { return io_; }
 
