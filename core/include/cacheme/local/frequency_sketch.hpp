@@ -47,7 +47,8 @@ namespace cacheme::local {
 class FrequencySketch {
  public:
   /// A sketch sized for a cache of `capacity` entries (at least one block).
-  explicit FrequencySketch(std::size_t capacity);
+  /// `sample_per_entry` x `capacity` increments make a sample (see Aging).
+  explicit FrequencySketch(std::size_t capacity, double sample_per_entry = kSamplePerEntry);
 
   /// The estimated frequency of the key whose (well-mixed) hash is `hash`, in [0, 15].
   int frequency(std::uint64_t hash) const noexcept;
