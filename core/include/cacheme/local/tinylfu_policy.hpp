@@ -261,6 +261,16 @@ class TinyLfuPolicy {
       on_evict(loser);
       remove(loser);
     }
+    prefetch_next_contest();
+  }
+
+  /// Starts loading the nodes of the next contest's likely candidate and victim, the oldest of
+  /// the window and of probation. With a large window both are cold (a miss each, then their
+  /// sketch counters): loading them now overlaps those misses with whatever comes before the
+  /// next insert (at least its hash and index probe).
+  void prefetch_next_contest() const noexcept {
+    if (window_.head() != kNoNode) table_.prefetch_node(window_.head());
+    if (probation_.head() != kNoNode) table_.prefetch_node(probation_.head());
   }
 
   /// Applies the adapter's decision, if it has one.
