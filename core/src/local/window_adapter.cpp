@@ -25,7 +25,7 @@ void WindowAdapter::record_miss(std::uint32_t hash) {
   guard_.record(hash, false);
 }
 
-std::int64_t WindowAdapter::adjustment(std::uint64_t main_capacity) noexcept {
+std::int64_t WindowAdapter::decide(std::uint64_t main_capacity) noexcept {
   std::int64_t amount = 0;
   if (guard_.ready() && guard_.lru_advantage() > settings_.guard_z) {
     amount += static_cast<std::int64_t>(settings_.guard_grow * static_cast<double>(main_capacity));

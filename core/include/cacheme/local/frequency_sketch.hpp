@@ -36,7 +36,7 @@ namespace cacheme::local {
 /// gains 0.4 to 1.5 points at 500..20,000 entries, OLTP 0.5 on average, LOOP a little; 100 x
 /// was too slow to forget for OLTP's shifting popularity. The cost: the sketch forgets a past
 /// phase's popular keys 4 x slower, so after a sudden change of workload they hold the main
-/// space longer (and the hill climber, which sees no gain meanwhile, adapts later).
+/// space longer (until the window adapter moves the window towards recency).
 ///
 /// Memory: two words (32 counters) per cached entry, 16 bytes (Caffeine: one word). The block
 /// count is not rounded to a power of two (a key's block comes from its hash by multiply-shift).

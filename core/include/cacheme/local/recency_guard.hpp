@@ -17,7 +17,7 @@ namespace cacheme::local {
 /// the full capacity would on the whole stream (Waldspurger et al., "Efficient MRC
 /// construction with SHARDS", FAST 2015). Both hit ratios are measured on the same sampled
 /// requests, so their difference is far less noisy than two hit ratios of different periods
-/// (what the hill climber compares). Memory: about 1,000 LRU entries (36 bytes each), never
+/// (what a hill climber compares). Memory: about 1,000 LRU entries (36 bytes each), never
 /// more than the cache's own entries.
 class RecencyGuard {
  public:

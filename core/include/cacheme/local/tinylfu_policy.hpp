@@ -90,6 +90,7 @@ class TinyLfuPolicy {
     table_.prefetch_moves(pending_.pending());
     for (const std::uint32_t id : pending_.pending()) apply_hit(id);
     pending_.clear();
+    adapt();  // once per batch: the adapter's evidence moves slowly
   }
 
   /// The id of `key`, recording the access if present, or `kNoNode`.
@@ -115,6 +116,7 @@ class TinyLfuPolicy {
       queue_of(n.queue).reweigh(n.weight, weight);
       n.weight = weight;
       apply_hit(id);
+      adapt();
     } else {
       sketch_.increment(h);
       adapter_.record_miss(h);
@@ -150,7 +152,7 @@ class TinyLfuPolicy {
   std::uint64_t weight() const noexcept { return window_.weight() + probation_.weight() + protected_.weight(); }
   /// The maximum summed weight.
   std::uint64_t capacity() const noexcept { return capacity_; }
-  /// The window's current maximum weight (moved by the hill climber).
+  /// The window's current maximum weight (moved by the `WindowAdapter`).
   std::uint64_t window_capacity() {
     drain();
     return window_max_;
@@ -199,7 +201,6 @@ class TinyLfuPolicy {
         protected_.move_to_back(table_, id);
         break;
     }
-    adapt();
   }
 
   detail::LinkedQueue& queue_of(detail::Queue q) noexcept {

@@ -74,7 +74,11 @@ class WindowAdapter {
   }
 
   /// The weight to move into the window now (negative: out of it), given main's capacity.
-  std::int64_t adjustment(std::uint64_t main_capacity) noexcept;
+  /// Called after every access: the common answer (nothing to do) is inline.
+  std::int64_t adjustment(std::uint64_t main_capacity) noexcept {
+    if (!guard_.ready() && balance_ < 1 && balance_ > -1) return 0;
+    return decide(main_capacity);
+  }
 
   /// Bytes held by the ghosts and the guard.
   std::size_t memory_bytes() const noexcept {
@@ -87,6 +91,8 @@ class WindowAdapter {
   GhostFilter evicted_;
   RecencyGuard guard_;
   double balance_ = 0;  // ghost evidence not applied yet, in weight (positive: grow the window)
+
+  std::int64_t decide(std::uint64_t main_capacity) noexcept;
 };
 
 }  // namespace cacheme::local
