@@ -1,5 +1,5 @@
 /// @file sim_command.hpp
-/// `cacheme-bench sim`: hit ratios of the local policies (and Belady's optimum) on a trace.
+/// `cacheme-bench sim`: hit ratios of the local policies (and Belady's optimum) on traces.
 #pragma once
 
 #include "command.hpp"
@@ -7,8 +7,10 @@
 namespace cacheme::cli {
 
 /// Adds the `sim` subcommand to `parent`:
-/// `sim (--trace FILE [--format arc|lirs|plain] | --zipf-s S --zipf-v V --zipf-imax N
-///  --requests N --seed N) --policy lru,tlfu,opt --sizes 250,500,... [--json FILE|-]`.
+/// `sim [--trace FILE [--format arc|lirs|plain]] [--sweep DIR|FILE]... [--workload SPEC]...
+///  [--zipf-s S --zipf-v V --zipf-imax N --requests N] [--seed N] [--policy lru,tlfu,lfu,opt]
+///  [--sizes 250,500,... | --percents 0.5,1,...] [--json FILE|-] [--plot FILE.svg]`.
+/// Without --trace, --sweep or --workload it simulates the --zipf-* trace.
 Command add_sim_command(CLI::App& parent);
 
 }  // namespace cacheme::cli

@@ -12,10 +12,10 @@ constexpr std::uint64_t kOneMask = 0x1111111111111111ULL;    // the low bit of e
 constexpr std::uint64_t kResetMask = 0x7777777777777777ULL;  // clears the bit shifted in from the left
 }  // namespace
 
-FrequencySketch::FrequencySketch(std::size_t capacity) {
+FrequencySketch::FrequencySketch(std::size_t capacity, double sample_per_entry) {
   const std::size_t words = std::max<std::size_t>(kWordsPerEntry * capacity, kWordsPerBlock);
   blocks_.assign((words + kWordsPerBlock - 1) / kWordsPerBlock, Block{});
-  sample_size_ = kSamplePerEntry * std::max<std::size_t>(capacity, 1);
+  sample_size_ = std::max<std::size_t>(1, static_cast<std::size_t>(sample_per_entry * static_cast<double>(std::max<std::size_t>(capacity, 1))));
 }
 
 void FrequencySketch::halve() noexcept {

@@ -36,7 +36,7 @@ namespace cacheme::local {
 /// gains 0.4 to 1.5 points at 500..20,000 entries, OLTP 0.5 on average, LOOP a little; 100 x
 /// was too slow to forget for OLTP's shifting popularity. The cost: the sketch forgets a past
 /// phase's popular keys 4 x slower, so after a sudden change of workload they hold the main
-/// space longer (and the hill climber, which sees no gain meanwhile, adapts later).
+/// space longer (until the window adapter moves the window towards recency).
 ///
 /// Memory: two words (32 counters) per cached entry, 16 bytes (Caffeine: one word). The block
 /// count is not rounded to a power of two (a key's block comes from its hash by multiply-shift).
@@ -47,7 +47,8 @@ namespace cacheme::local {
 class FrequencySketch {
  public:
   /// A sketch sized for a cache of `capacity` entries (at least one block).
-  explicit FrequencySketch(std::size_t capacity);
+  /// `sample_per_entry` x `capacity` increments make a sample (see Aging).
+  explicit FrequencySketch(std::size_t capacity, double sample_per_entry = kSamplePerEntry);
 
   /// The estimated frequency of the key whose (well-mixed) hash is `hash`, in [0, 15].
   int frequency(std::uint64_t hash) const noexcept;

@@ -149,6 +149,12 @@ class NodeTable {
     }
   }
 
+  /// Starts loading node `id` and its links (a hint).
+  void prefetch_node(std::uint32_t id) const noexcept {
+    __builtin_prefetch(&nodes_[id]);
+    __builtin_prefetch(&links_[id]);
+  }
+
   /// Live nodes.
   std::size_t size() const noexcept { return size_; }
 

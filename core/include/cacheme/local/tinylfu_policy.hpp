@@ -9,9 +9,9 @@
 
 #include "cacheme/local/access_buffer.hpp"
 #include "cacheme/local/frequency_sketch.hpp"
-#include "cacheme/local/hill_climber.hpp"
 #include "cacheme/local/node_table.hpp"
 #include "cacheme/local/random.hpp"
+#include "cacheme/local/window_adapter.hpp"
 
 namespace cacheme::local {
 
@@ -26,8 +26,9 @@ namespace cacheme::local {
 /// promotes the entry to protected, whose overflow is demoted back to probation.
 ///
 /// The window absorbs bursts (recency); the filter keeps one-hit wonders out of main
-/// (frequency). A `HillClimber` moves capacity between window and main to follow the
-/// workload. A tie rejects the candidate, which keeps a looping scan from flushing main.
+/// (frequency). A `WindowAdapter` moves capacity between window and main to follow the
+/// workload, up to all of it either way (all window: an LRU). A tie rejects the candidate,
+/// which keeps a looping scan from flushing main.
 ///
 /// Hash flooding. An attacker who makes keys collide in the sketch can give a victim a high
 /// estimate so that nothing displaces it. As in Caffeine, a warm candidate (estimate >= 6) that
@@ -38,23 +39,38 @@ namespace cacheme::local {
 ///
 /// Memory beyond key and value: the node (64 bytes with a string key, the key's inline bytes,
 /// the value and its expiry included), 8 bytes of queue links, 10 to 20 of index (8-byte slots,
-/// a power of two of them, at most 80% full) and 16 of sketch per entry (see `FrequencySketch`).
+/// a power of two of them, at most 80% full), 16 of sketch per entry (see `FrequencySketch`)
+/// and about 0.25 of ghosts (see `WindowAdapter`).
 ///
 /// Hits are buffered (`AccessBuffer`): `touch` records one, and the queues and the sketch see
 /// it with its batch, before any operation or inspection that depends on them.
 template <class Key, class Value = NoValue>
+class TinyLfuPolicy;
+
+/// W-TinyLFU's tunable constants; the defaults are the measured choice.
+struct TinyLfuSettings {
+  double initial_window = 0.01;         ///< the window's first share of the capacity (Caffeine's)
+  double sketch_sample_per_entry = FrequencySketch::kSamplePerEntry;  ///< sketch halving period
+  bool adaptive = true;                 ///< false: the window keeps its first size (tests)
+  WindowAdapterSettings adapter;
+};
+
+template <class Key, class Value>
 class TinyLfuPolicy {
  public:
   using View = typename KeyTraits<Key>::View;
 
   /// A policy holding at most `capacity` weight; `seed` seeds the key hash and the jitter.
-  TinyLfuPolicy(std::uint64_t capacity, std::uint64_t seed)
+  TinyLfuPolicy(std::uint64_t capacity, std::uint64_t seed, const TinyLfuSettings& settings = {})
       : capacity_(std::max<std::uint64_t>(capacity, 1)),
         table_(static_cast<std::size_t>(capacity_), seed),
-        sketch_(static_cast<std::size_t>(capacity_)),
-        climber_(capacity_, kClimberSamplePerEntry * capacity_),
+        sketch_(static_cast<std::size_t>(capacity_), settings.sketch_sample_per_entry),
+        adapter_(capacity_, seed, settings.adapter),
+        adaptive_(settings.adaptive),
         random_(seed ^ 0x5bd1e9955bd1e995ULL) {
-    window_max_ = capacity_ - static_cast<std::uint64_t>(kMainPercent * static_cast<double>(capacity_));
+    // The main space's share rounds down (so 1% of 100 is a window of 1, of 150 a window of 2).
+    const double main_share = 1 - settings.initial_window;
+    window_max_ = capacity_ - static_cast<std::uint64_t>(main_share * static_cast<double>(capacity_) + 1e-9);
     protected_max_ = static_cast<std::uint64_t>(kProtectedPercent * static_cast<double>(capacity_ - window_max_));
   }
 
@@ -74,6 +90,7 @@ class TinyLfuPolicy {
     table_.prefetch_moves(pending_.pending());
     for (const std::uint32_t id : pending_.pending()) apply_hit(id);
     pending_.clear();
+    adapt();  // once per batch: the adapter's evidence moves slowly
   }
 
   /// The id of `key`, recording the access if present, or `kNoNode`.
@@ -99,12 +116,13 @@ class TinyLfuPolicy {
       queue_of(n.queue).reweigh(n.weight, weight);
       n.weight = weight;
       apply_hit(id);
+      adapt();
     } else {
       sketch_.increment(h);
-      climber_.record_miss();
+      adapter_.record_miss(h);
       id = table_.add(key, h, std::move(value), weight);
       window_.push_back(table_, id);
-      climb();
+      adapt();
     }
     bool kept = true;
     evict([&](std::uint32_t victim) {
@@ -134,7 +152,7 @@ class TinyLfuPolicy {
   std::uint64_t weight() const noexcept { return window_.weight() + probation_.weight() + protected_.weight(); }
   /// The maximum summed weight.
   std::uint64_t capacity() const noexcept { return capacity_; }
-  /// The window's current maximum weight (moved by the hill climber).
+  /// The window's current maximum weight (moved by the `WindowAdapter`).
   std::uint64_t window_capacity() {
     drain();
     return window_max_;
@@ -155,23 +173,21 @@ class TinyLfuPolicy {
     return sketch_;
   }
   /// Bytes held by the policy's own structures (keys' heap memory excluded).
-  std::size_t memory_bytes() const noexcept { return table_.memory_bytes() + sketch_.memory_bytes(); }
+  std::size_t memory_bytes() const noexcept {
+    return table_.memory_bytes() + sketch_.memory_bytes() + adapter_.memory_bytes();
+  }
 
  private:
-  static constexpr double kMainPercent = 0.99;
   static constexpr double kProtectedPercent = 0.80;
-  // The hill climber's sample (Caffeine's 10 x capacity), apart from the sketch's longer one:
-  // a 40 x sample would leave it too few decisions on a trace (OLTP at 1,750 entries: 13
-  // window adjustments over the whole trace instead of 52).
-  static constexpr std::uint64_t kClimberSamplePerEntry = 10;
   static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
+  static constexpr int kAlwaysRemembered = 1 << 20;  // a window entry evicted as victim
   static constexpr std::uint64_t kJitterMask = 4095;  // admit a losing warm candidate 1 in 4096
 
   /// A hit on the live node `id`: counts it and moves it up its queues.
   void apply_hit(std::uint32_t id) {
     auto& n = table_[id];
     sketch_.increment(n.hash);
-    climber_.record_hit();
+    adapter_.record_hit(n.hash);
     switch (n.queue) {
       case detail::Queue::window:
         window_.move_to_back(table_, id);
@@ -185,7 +201,6 @@ class TinyLfuPolicy {
         protected_.move_to_back(table_, id);
         break;
     }
-    climb();
   }
 
   detail::LinkedQueue& queue_of(detail::Queue q) noexcept {
@@ -212,12 +227,14 @@ class TinyLfuPolicy {
     if (victim != kNoNode) sketch_.prefetch(table_[victim].hash);
   }
 
-  /// TinyLFU admission: does `candidate` deserve the place of `victim`?
+  /// TinyLFU admission: does `candidate` deserve the place of `victim`? A loser is shown to
+  /// the adapter with its margin.
   bool admit(std::uint32_t candidate, std::uint32_t victim) noexcept {
     const int candidate_freq = sketch_.frequency(table_[candidate].hash);
     const int victim_freq = sketch_.frequency(table_[victim].hash);
     if (candidate_freq > victim_freq) return true;
-    if (candidate_freq >= kJitterThreshold) return (random_.next() & kJitterMask) == 0;
+    if (candidate_freq >= kJitterThreshold && (random_.next() & kJitterMask) == 0) return true;
+    adapter_.record_rejected(table_[candidate].hash, victim_freq - candidate_freq);
     return false;
   }
 
@@ -240,14 +257,27 @@ class TinyLfuPolicy {
       std::uint32_t loser = victim;
       if (candidate != kNoNode && candidate != victim && admit(candidate, victim) == false) loser = candidate;
       if (loser == candidate) candidate = table_.link(candidate).next;  // later candidates follow it
+      if (loser == victim && table_[loser].queue != detail::Queue::window) adapter_.record_evicted(table_[loser].hash);
+      if (loser == victim && table_[loser].queue == detail::Queue::window) adapter_.record_rejected(table_[loser].hash, kAlwaysRemembered);
       on_evict(loser);
       remove(loser);
     }
+    prefetch_next_contest();
   }
 
-  /// Applies the hill climber's decision, if a sample just completed.
-  void climb() {
-    const std::int64_t amount = climber_.adjustment();
+  /// Starts loading the nodes of the next contest's likely candidate and victim, the oldest of
+  /// the window and of probation. With a large window both are cold (a miss each, then their
+  /// sketch counters): loading them now overlaps those misses with whatever comes before the
+  /// next insert (at least its hash and index probe).
+  void prefetch_next_contest() const noexcept {
+    if (window_.head() != kNoNode) table_.prefetch_node(window_.head());
+    if (probation_.head() != kNoNode) table_.prefetch_node(probation_.head());
+  }
+
+  /// Applies the adapter's decision, if it has one.
+  void adapt() {
+    if (!adaptive_) return;
+    const std::int64_t amount = adapter_.adjustment(capacity_ - window_max_);
     if (amount > 0) {
       grow_window(static_cast<std::uint64_t>(amount));
     } else if (amount < 0) {
@@ -255,10 +285,14 @@ class TinyLfuPolicy {
     }
   }
 
-  /// Moves up to `amount` weight from main (least recently used first) into the window.
+  /// Moves up to `amount` weight from main (least recently used first) into the window. The
+  /// window may take all of main (the cache is then an LRU): protected gives first, then
+  /// probation. (Caffeine takes from protected only, which caps the window near 80%: on a
+  /// workload that wants pure recency that cost 3 to 5 points against LRU.)
   void grow_window(std::uint64_t amount) {
-    std::uint64_t quota = std::min(amount, protected_max_);
-    protected_max_ -= quota;
+    std::uint64_t quota = std::min(amount, capacity_ - window_max_);
+    const std::uint64_t from_protected = std::min(quota, protected_max_);
+    protected_max_ -= from_protected;
     window_max_ += quota;
     demote_from_protected();
     while (quota > 0) {
@@ -269,8 +303,8 @@ class TinyLfuPolicy {
       queue_of(table_[id].queue).unlink(table_, id);
       window_.push_back(table_, id);
     }
-    protected_max_ += quota;  // what could not move stays with main
-    window_max_ -= quota;
+    window_max_ -= quota;  // what could not move stays with main, protected's share first
+    protected_max_ += std::min(quota, from_protected);
   }
 
   /// Moves up to `amount` weight from the window (least recently used first) into probation.
@@ -297,7 +331,8 @@ class TinyLfuPolicy {
   detail::LinkedQueue probation_{detail::Queue::probation};
   detail::LinkedQueue protected_{detail::Queue::protected_};
   FrequencySketch sketch_;
-  HillClimber climber_;
+  WindowAdapter adapter_;
+  bool adaptive_;
   Xoshiro256 random_;
   detail::AccessBuffer pending_;
 };

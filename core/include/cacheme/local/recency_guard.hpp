@@ -1,0 +1,58 @@
+/// @file recency_guard.hpp
+/// Tells W-TinyLFU when plain LRU would do better, by simulating LRU on a sample of the keys.
+#pragma once
+
+#include <cstdint>
+
+#include "cacheme/local/lru_policy.hpp"
+
+namespace cacheme::local {
+
+/// Compares the cache's hit ratio with LRU's on the same requests, on a hash-chosen sample of
+/// the keys.
+///
+/// Design. The sample is every key whose hash falls in 1 of `rate` buckets (`rate` a power of
+/// two, chosen so that the simulated LRU holds about 1,000 entries: all keys below 2,048 of
+/// capacity), and the simulated LRU has capacity / `rate` entries, so it behaves as an LRU of
+/// the full capacity would on the whole stream (Waldspurger et al., "Efficient MRC
+/// construction with SHARDS", FAST 2015). Both hit ratios are measured on the same sampled
+/// requests, so their difference is far less noisy than two hit ratios of different periods
+/// (what a hill climber compares). Memory: about 1,000 LRU entries (36 bytes each), never
+/// more than the cache's own entries.
+class RecencyGuard {
+ public:
+  /// A guard for a cache of `capacity` entries; a verdict every `period` x (LRU entries)
+  /// sampled requests.
+  RecencyGuard(std::uint64_t capacity, double period, std::uint64_t seed);
+
+  /// Records a request for the key of hash `hash`, a hit in the cache or not. Cheap for keys
+  /// outside the sample.
+  void record(std::uint32_t hash, bool hit) {
+    if (sampled(hash)) record_sampled(hash, hit);
+  }
+
+  /// Whether a verdict is ready (see `lru_advantage`).
+  bool ready() const noexcept { return requests_ >= period_; }
+
+  /// How surely LRU beat the cache over the last period: McNemar's statistic on the paired
+  /// outcomes, (LRU-only hits - cache-only hits) / sqrt(their sum), about normal; above 2 to 3
+  /// LRU did better beyond noise. Starts a new period.
+  double lru_advantage() noexcept;
+
+  std::size_t memory_bytes() const noexcept { return lru_.memory_bytes(); }
+
+ private:
+  bool sampled(std::uint32_t hash) const noexcept {
+    return ((static_cast<std::uint64_t>(hash) * 0x9e3779b97f4a7c15ULL) >> 40 & mask_) == 0;
+  }
+  void record_sampled(std::uint32_t hash, bool hit);
+
+  std::uint64_t mask_;
+  LruPolicy<std::uint64_t> lru_;
+  std::uint64_t period_;
+  std::uint64_t requests_ = 0;
+  std::uint64_t lru_only_ = 0;  // requests LRU hit and the cache missed
+  std::uint64_t own_only_ = 0;  // requests the cache hit and LRU missed
+};
+
+}  // namespace cacheme::local

@@ -1,0 +1,38 @@
+#include "cacheme/local/recency_guard.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace cacheme::local {
+
+namespace {
+constexpr std::uint64_t kSampledEntries = 1024;
+
+/// The sampling rate: a power of two leaving about `kSampledEntries` entries to simulate.
+std::uint64_t rate_for(std::uint64_t capacity) noexcept {
+  return std::bit_floor(std::max<std::uint64_t>(capacity / kSampledEntries, 1));
+}
+}  // namespace
+
+RecencyGuard::RecencyGuard(std::uint64_t capacity, double period, std::uint64_t seed)
+    : mask_(rate_for(capacity) - 1),
+      lru_(std::max<std::uint64_t>(capacity / rate_for(capacity), 1), seed),
+      period_(std::max<std::uint64_t>(static_cast<std::uint64_t>(period * static_cast<double>(lru_.capacity())), 1)) {}
+
+void RecencyGuard::record_sampled(std::uint32_t hash, bool hit) {
+  ++requests_;
+  const bool lru_hit = lru_.find(hash) != kNoNode;
+  if (!lru_hit) lru_.insert(hash, NoValue{}, 1, [](std::uint32_t) {});
+  lru_only_ += lru_hit && !hit ? 1 : 0;
+  own_only_ += hit && !lru_hit ? 1 : 0;
+}
+
+double RecencyGuard::lru_advantage() noexcept {
+  const double discordant = static_cast<double>(lru_only_ + own_only_);
+  const double z = discordant == 0 ? 0 : (static_cast<double>(lru_only_) - static_cast<double>(own_only_)) / std::sqrt(discordant);
+  requests_ = lru_only_ = own_only_ = 0;
+  return z;
+}
+
+}  // namespace cacheme::local

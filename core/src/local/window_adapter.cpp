@@ -1,0 +1,38 @@
+#include "cacheme/local/window_adapter.hpp"
+
+#include <cmath>
+
+namespace cacheme::local {
+
+namespace {
+std::size_t ghost_span_of(std::uint64_t capacity, double span) {
+  return static_cast<std::size_t>(span * static_cast<double>(capacity));
+}
+}  // namespace
+
+WindowAdapter::WindowAdapter(std::uint64_t capacity, std::uint64_t seed, const WindowAdapterSettings& settings)
+    : settings_(settings),
+      rejected_(ghost_span_of(capacity, settings.ghost_span)),
+      evicted_(ghost_span_of(capacity, settings.ghost_span)),
+      guard_(capacity, settings.guard_period, seed) {}
+
+void WindowAdapter::record_miss(std::uint32_t hash) {
+  if (rejected_.contains(hash)) {
+    balance_ += settings_.ghost_gain;
+  } else if (evicted_.contains(hash)) {
+    balance_ -= settings_.ghost_gain;
+  }
+  guard_.record(hash, false);
+}
+
+std::int64_t WindowAdapter::decide(std::uint64_t main_capacity) noexcept {
+  std::int64_t amount = 0;
+  if (guard_.ready() && guard_.lru_advantage() > settings_.guard_z) {
+    amount += static_cast<std::int64_t>(settings_.guard_grow * static_cast<double>(main_capacity));
+  }
+  const double whole = std::trunc(balance_);  // ghost moves go by whole units of weight
+  balance_ -= whole;
+  return amount + static_cast<std::int64_t>(whole);
+}
+
+}  // namespace cacheme::local

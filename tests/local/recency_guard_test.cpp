@@ -1,0 +1,47 @@
+#include <catch2/catch.hpp>
+
+#include "cacheme/local/hash.hpp"
+#include "cacheme/local/recency_guard.hpp"
+
+using cacheme::local::mix64;
+using cacheme::local::RecencyGuard;
+
+namespace {
+std::uint32_t h(std::uint64_t key) { return static_cast<std::uint32_t>(mix64(key)); }
+
+/// Feeds `n` requests that LRU of 1,000 entries hits (each key comes back 500 requests later),
+/// telling the guard the cache hit them with `own_hit`.
+void recency_requests(RecencyGuard& guard, std::uint64_t n, bool own_hit) {
+  for (std::uint64_t i = 0; i < n; ++i) guard.record(h(i % 500), own_hit);
+}
+}  // namespace
+
+TEST_CASE("the guard is sure when LRU hits what the cache misses", "[guard]") {
+  RecencyGuard guard(1000, 2, 1);
+  recency_requests(guard, 2000, false);
+  REQUIRE(guard.ready());
+  CHECK(guard.lru_advantage() > 10);
+  CHECK_FALSE(guard.ready());  // a new period
+}
+
+TEST_CASE("the guard sees no advantage when the cache hits as LRU does", "[guard]") {
+  RecencyGuard guard(1000, 2, 1);
+  recency_requests(guard, 500, false);  // first uses: both miss
+  recency_requests(guard, 1500, true);  // both hit
+  REQUIRE(guard.ready());
+  CHECK(guard.lru_advantage() == 0);
+}
+
+TEST_CASE("the guard samples large caches", "[guard]") {
+  // 1,000,000 entries: 1 key in 512 is simulated, by an LRU of 1,953 entries.
+  RecencyGuard guard(1'000'000, 1, 1);
+  CHECK(guard.memory_bytes() < 200'000);
+  std::uint64_t sampled_requests = 0;
+  for (std::uint64_t i = 0; i < 2'000'000 && !guard.ready(); ++i) {
+    guard.record(h(i), false);
+    sampled_requests = i + 1;
+  }
+  CHECK(guard.ready());
+  CHECK(sampled_requests > 700'000);  // about 1,953 x 512 requests
+  CHECK(sampled_requests < 1'300'000);
+}
