@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "adapters/asio/run_coroutine.hpp"
 #include "cacheme/asio/cacheme.hpp"
 
 namespace {
@@ -61,23 +62,7 @@ struct Dir {
   }
 };
 
-/// Runs `body(cm)` as a coroutine on a fresh io_context until it finishes; rethrows its exception.
-template <class Body>
-void run(Body body) {
-  asio::io_context io;
-  std::exception_ptr error;
-  bool finished = false;
-  {
-    Cacheme cm(io);
-    asio::co_spawn(io, body(cm), [&](std::exception_ptr e) {
-      error = e;
-      finished = true;
-    });
-    io.run_for(20s);
-  }
-  REQUIRE(finished);
-  if (error) std::rethrow_exception(error);
-}
+using cacheme::test::run;
 
 asio::awaitable<void> register_local_sql(Cacheme& cm, const Dir& dir) {
   co_await cm.register_storage("local", {"local://tlfu?size=100"});

@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "adapters/asio/run_coroutine.hpp"
 #include "cacheme/asio/cacheme.hpp"
 #include "cacheme/asio/with_timeout.hpp"
 
@@ -92,22 +93,7 @@ struct NumberNode {
 /// asio::error::operation_aborted as an error_code (the bare enum compares as a condition).
 bool is_aborted(std::error_code ec) { return ec == asio::error::make_error_code(asio::error::operation_aborted); }
 
-template <class Body>
-void run(Body body) {
-  asio::io_context io;
-  std::exception_ptr error;
-  bool finished = false;
-  {
-    Cacheme cm(io);
-    asio::co_spawn(io, body(cm), [&](std::exception_ptr e) {
-      error = e;
-      finished = true;
-    });
-    io.run_for(20s);
-  }
-  REQUIRE(finished);
-  if (error) std::rethrow_exception(error);
-}
+using cacheme::test::run;
 
 asio::awaitable<void> register_local(Cacheme& cm) { co_await cm.register_storage("local", {"local://lru?size=100"}); }
 
@@ -168,6 +154,7 @@ TEST_CASE("asio: with_timeout bounds one caller; the others of the key still get
     }
     CHECK(timed_out);
     auto v = co_await cacheme::asio::with_timeout(cm.get(n), 5s);  // attaches to the same flight
+    co_await cacheme::asio::with_timeout(cm.invalidate(n), 5s);      // an operation without a value
     CHECK(*v == 70);
     CHECK(other == 70);
     CHECK(cm.stats<SlowNode>().load_count() == 1);

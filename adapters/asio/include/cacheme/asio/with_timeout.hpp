@@ -12,6 +12,7 @@
 #include <chrono>
 #include <system_error>
 #include <utility>
+#include <variant>
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
@@ -38,18 +39,17 @@ template <class T>
   co_return std::move(value);
 }
 
+namespace detail {
+inline ::asio::awaitable<std::monostate> as_value(::asio::awaitable<void> op) {
+  co_await std::move(op);
+  co_return std::monostate{};
+}
+}  // namespace detail
+
 /// Awaits `op` (an operation without a value: `invalidate`, `register_storage`) for at most
 /// `timeout`; see the file comment.
 inline ::asio::awaitable<void> with_timeout(::asio::awaitable<void> op, std::chrono::steady_clock::duration timeout) {
-  auto ex = co_await ::asio::this_coro::executor;
-  ::asio::steady_timer timer(ex, timeout);
-  auto [order, error, timer_ec] =
-      co_await ::asio::experimental::make_parallel_group(::asio::co_spawn(ex, std::move(op), ::asio::experimental::deferred),
-                                                          timer.async_wait(::asio::experimental::deferred))
-          .async_wait(::asio::experimental::wait_for_one(), ::asio::use_awaitable);
-  (void)timer_ec;
-  if (order[0] == 1) throw std::system_error(std::make_error_code(std::errc::timed_out));
-  if (error) std::rethrow_exception(error);
+  co_await with_timeout(detail::as_value(std::move(op)), timeout);
 }
 
 }  // namespace cacheme::asio
