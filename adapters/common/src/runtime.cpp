@@ -60,8 +60,8 @@ Runtime::~Runtime() {
   const core::Reply aborted{{}, operation_aborted(), {}};
   for (Waiting& w : waiting_)
     if (w.on_reply) last.push_back({std::move(w.on_reply), core::Reply{w.ticket, operation_aborted(), {}}});
-  for (auto& [id, done] : registrations_) last.push_back({[done](core::Reply r) { done(r.error); }, aborted});
-  for (auto& [id, done] : flushes_) last.push_back({[done](core::Reply r) { done(r.error); }, aborted});
+  for (auto& [id, done] : registrations_) last.push_back({[fn = done](core::Reply r) { fn(r.error); }, aborted});
+  for (auto& [id, done] : flushes_) last.push_back({[fn = done](core::Reply r) { fn(r.error); }, aborted});
   for (Delivery& d : last) {
     try {
       d.on_reply(std::move(d.reply));
