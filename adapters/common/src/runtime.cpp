@@ -5,16 +5,10 @@
 #include <random>
 
 #include "cacheme/errc.hpp"
+#include "cacheme/local/hash.hpp"
 
 namespace cacheme::adapters {
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // One random value per process: hash seeds no client can predict (flooding defence).
 std::uint64_t process_random() {
@@ -26,7 +20,7 @@ std::uint64_t process_random() {
 }
 
 core::Config seeded(core::Config config) {
-  if (!config.fixed_seed) config.seed = splitmix64(config.seed ^ process_random());
+  if (!config.fixed_seed) config.seed = local::mix64(config.seed ^ process_random());
   return config;
 }
 
