@@ -13,6 +13,7 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
   TierStats& ts = n.stats.tiers[io.chain_index];
   const bool failed = result.status != IoStatus::ok || result.values.size() != io.flights.size();
   if (failed) ++ts.errors;
+  if (result.status == IoStatus::overloaded) ++ts.overloaded;
 
   std::vector<Resolution> found;
   std::vector<FlightId> rest;
@@ -61,6 +62,7 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
   PendingIo io = std::move(*take_io(id));
   NodeState& n = *node(io.node);
   if (status != IoStatus::ok) ++n.stats.tiers[io.chain_index].errors;
+  if (status == IoStatus::overloaded) ++n.stats.tiers[io.chain_index].overloaded;
 
   if (io.kind == PendingIo::Kind::erase) lift_fence(io.key, io.erase_seq, now);
   if (io.kind == PendingIo::Kind::store) {
@@ -84,7 +86,8 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
   }
   TicketState* t = tickets_.find(io.ticket.v);  // an erase of an invalidate
   if (!t) return {};
-  if (status != IoStatus::ok) t->error = make_error_code(errc::storage_error);
+  if (status != IoStatus::ok)
+    t->error = make_error_code(status == IoStatus::overloaded ? errc::overloaded : errc::storage_error);
   if (--t->remaining == 0) {
     emit_reply(io.ticket, *t);
   }
@@ -132,6 +135,7 @@ void EngineImpl::on_timeout(Now now) {
       const PendingIo* io = ios_.find(id.v);
       if (!io) continue;  // completed already
       ++node(io->node)->stats.tiers[io->chain_index].timeouts;
+      effects_.emplace_back(AbandonIo{id, io->tier});
       if (io->kind == PendingIo::Kind::fetch)
         complete_fetch(id, FetchResult{IoStatus::backend_error, {}}, now);
       else

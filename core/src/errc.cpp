@@ -27,6 +27,7 @@ class Category final : public std::error_category {
       case errc::schema_missing: return "cache table does not exist";
       case errc::invalid_argument: return "invalid argument";
       case errc::load_timeout: return "load from the source timed out";
+      case errc::overloaded: return "storage overloaded: too many operations outstanding";
     }
     return "unknown cacheme error";
   }

@@ -17,6 +17,7 @@ NodeStats NodeStats::operator-(const NodeStats& e) const {
     d.tiers[i].misses -= e.tiers[i].misses;
     d.tiers[i].errors -= e.tiers[i].errors;
     d.tiers[i].timeouts -= e.tiers[i].timeouts;
+    d.tiers[i].overloaded -= e.tiers[i].overloaded;
     d.tiers[i].decode_errors -= e.tiers[i].decode_errors;
   }
   return d;

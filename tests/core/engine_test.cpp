@@ -91,7 +91,8 @@ TEST_CASE("a storage error or a timeout falls through to the next tier and the s
   auto f2 = h.expect_fetch(r2, {Harness::key("k")});
   h.advance(99ms);
   h.expect_no_effect();
-  h.advance(1ms);  // r2 times out
+  h.advance(1ms);  // r2 times out: the driver is told to drop it
+  h.expect_abandon(f2.id, r2);
   auto load = h.expect_load({"k"});
   // The late reply of r2 is ignored.
   CHECK(h.engine.complete_fetch(f2.id, {core::IoStatus::ok, {entry("stale")}}, h.now) == errc::unknown_io);
@@ -376,12 +377,13 @@ TEST_CASE("a write-back that times out releases the erase held behind it", "[eng
   Harness h;
   auto r = h.remote("redis", 100ms);
   auto n = h.node({{"redis", std::nullopt}});
-  load_leaving_writeback(h, r, n);  // never answered
+  auto store = load_leaving_writeback(h, r, n);  // never answered
   h.advance(50ms);
   auto inv = h.engine.invalidate(n, "k", h.now);
   h.drain();
   h.expect_no_effect();
   h.advance(60ms);  // the store's deadline passes: the erase goes, with a deadline of its own
+  h.expect_abandon(store.id, r);
   auto erase = h.expect_erase(r, {Harness::key("k")});
   CHECK(h.engine.next_deadline() == h.now.mono + 100ms);
   h.written(erase.id);
@@ -415,11 +417,12 @@ TEST_CASE("get_all reads at once the keys no erase is removing, the others after
   auto n = h.node({{"redis", std::nullopt}});
   auto inv = h.engine.invalidate(n, "k", h.now);
   h.drain();
-  h.expect_erase(r, {Harness::key("k")});  // never answered: it times out
+  auto erase = h.expect_erase(r, {Harness::key("k")});  // never answered: it times out
   auto t = h.get_all(n, {"a", "k"});
   h.fetched(h.expect_fetch(r, {Harness::key("a")}), {entry("A")});
   h.expect_no_effect();  // k waits
   h.advance(100ms);      // the erase times out: the fence lifts, k is read
+  h.expect_abandon(erase.id, r);
   auto fk = h.expect_fetch(r, {Harness::key("k")});
   CHECK(h.expect_reply(inv).error == errc::storage_error);
   h.fetched(fk, {entry("K")});
@@ -437,6 +440,28 @@ TEST_CASE("invalidate reports a failed erase", "[engine][rule6]") {
   h.drain();
   h.written(h.expect_erase(r, {Harness::key("k")}).id, core::IoStatus::backend_error);
   CHECK(h.expect_reply(inv).error == errc::storage_error);
+}
+
+TEST_CASE("an overloaded storage is counted and skipped; an invalidate reports it", "[engine][rule5]") {
+  Harness h;
+  auto r1 = h.remote("r1");
+  auto r2 = h.remote("r2");
+  auto n = h.node({{"r1", std::nullopt}, {"r2", std::nullopt}});
+  auto t = h.get(n, "k").ticket;
+  auto f1 = h.expect_fetch(r1, {Harness::key("k")});
+  CHECK_FALSE(h.engine.complete_fetch(f1.id, {core::IoStatus::overloaded, {}}, h.now));
+  h.drain();
+  h.fetched(h.expect_fetch(r2, {Harness::key("k")}), {entry("V")});
+  CHECK(h.expect_value(t) == "V");
+  auto inv = h.engine.invalidate(n, "k", h.now);
+  h.drain();
+  h.written(h.expect_erase(r1, {Harness::key("k")}).id, core::IoStatus::overloaded);
+  h.written(h.expect_erase(r2, {Harness::key("k")}).id);
+  CHECK(h.expect_reply(inv).error == errc::overloaded);
+  auto st = h.engine.stats(n);
+  CHECK(st.tiers[0].errors == 2);
+  CHECK(st.tiers[0].overloaded == 2);
+  CHECK(st.tiers[1].overloaded == 0);
 }
 
 TEST_CASE("refresh erases, loads, and writes back only after the erase", "[engine][rule6]") {

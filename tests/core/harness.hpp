@@ -60,6 +60,7 @@ struct Harness {
   LoadRequest expect_load(const std::vector<std::string>& keys);
   Reply expect_reply(core::Ticket t);
   core::CancelLoad expect_cancel_load(core::LoadId id);
+  void expect_abandon(core::IoId id, core::TierId tier);
   std::string expect_value(core::Ticket t);  // a one-value reply, successful
   void expect_no_effect();
 

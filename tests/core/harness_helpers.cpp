@@ -145,6 +145,12 @@ core::CancelLoad Harness::expect_cancel_load(core::LoadId id) {
   return c;
 }
 
+void Harness::expect_abandon(core::IoId id, core::TierId tier) {
+  auto a = pop<core::AbandonIo>(effects);
+  CHECK(a.id == id);
+  CHECK(a.tier == tier);
+}
+
 Harness& Harness::load_failed(const LoadRequest& r) {
   std::vector<Result<core::AnyValue>> rs;
   rs.emplace_back(fail(errc::load_failed));

@@ -166,6 +166,7 @@ class Simulation {
 
   // No caller cancels here and loads take milliseconds (the deadline is 30 s): never emitted.
   void handle(core::CancelLoad&) {}
+  void handle(core::AbandonIo&) {}
 
   void handle(core::Reply& r) {
     auto it = waiting_.find(r.ticket.v);

@@ -107,10 +107,13 @@ void Runtime::pump() {
         start_load(std::move(*load));
       } else if (auto* cancel = std::get_if<core::CancelLoad>(&*effect)) {
         cancel_load(cancel->id);
+      } else if (auto* abandoned = std::get_if<core::AbandonIo>(&*effect)) {
+        storages_.at(abandoned->tier)->abandon(abandoned->id);
       } else {
         std::visit(
             [this](auto& req) {
-              if constexpr (requires { req.tier; }) storages_.at(req.tier)->start(std::move(req));
+              if constexpr (requires { storages_.at(req.tier)->start(std::move(req)); })
+                storages_.at(req.tier)->start(std::move(req));
             },
             *effect);
       }

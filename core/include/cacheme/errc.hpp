@@ -29,6 +29,7 @@ enum class errc {
   schema_missing,     ///< an SQL storage's table does not exist
   invalid_argument,   ///< misuse of an API (a bad size, an empty chain, ...)
   load_timeout,       ///< the load did not finish within the node's (or the call's) load timeout
+  overloaded,         ///< a storage refused an operation: its cap on outstanding operations was reached
 };
 
 /// The category of `errc`; `name()` is "cacheme".

@@ -64,6 +64,14 @@ struct CancelLoad {
   LoadId id;
 };
 
+/// The core gave up on storage operation `id` of `tier` (its storage timeout passed) and has
+/// already failed it: the driver drops the operation if it has not sent it yet and ignores its
+/// reply if it has. A driver may also take it as a sign of an unhealthy connection.
+struct AbandonIo {
+  IoId id;
+  TierId tier;
+};
+
 /// The answer to a ticket. `get`/`refresh`: one value; `get_all`: one per input key, in input
 /// order; `invalidate`: no values, `error` set when a storage failed to erase.
 struct Reply {
@@ -72,12 +80,13 @@ struct Reply {
   std::vector<Result<AnyValue>> values;
 };
 
-using Effect = std::variant<FetchRequest, StoreRequest, EraseRequest, LoadRequest, Reply, CancelLoad>;
+using Effect = std::variant<FetchRequest, StoreRequest, EraseRequest, LoadRequest, Reply, CancelLoad, AbandonIo>;
 
 /// How a storage operation ended, as the driver saw it. Timeouts are the core's own business.
 enum class IoStatus {
   ok,             ///< the server answered
   backend_error,  ///< connection lost, server error reply, protocol error, ...
+  overloaded,     ///< refused at once: the storage's cap on outstanding operations was reached
 };
 
 /// A fetch's outcome: on `ok`, one slot per requested key, `nullopt` for a miss.

@@ -16,6 +16,7 @@ struct TierStats {
   std::uint64_t misses = 0;         ///< keys this tier did not have
   std::uint64_t errors = 0;         ///< failed operations (fetch, store, erase), timeouts included
   std::uint64_t timeouts = 0;       ///< of which timeouts
+  std::uint64_t overloaded = 0;     ///< of which refused at once by an overloaded storage
   std::uint64_t decode_errors = 0;  ///< values present but truncated, damaged, foreign or undecodable
 };
 

@@ -33,6 +33,18 @@ struct StorageOptions {
   bool init = false;              ///< SQL: create the table from sql/<backend>.sql if missing
 };
 
+/// What a storage's connections are doing, for `Storage::health()` (gauges and counters since
+/// the storage connected). A driver fills what it can; the rest stays 0.
+struct StorageHealth {
+  std::size_t connections = 0;          ///< connections the pool holds (or workers it runs)
+  std::size_t connections_up = 0;       ///< of which usable now
+  std::size_t outstanding = 0;          ///< operations started and not yet completed
+  std::uint64_t reconnects = 0;         ///< connections re-established after a loss
+  std::uint64_t connection_timeouts = 0;  ///< connections closed because a reply was overdue
+  std::uint64_t abandoned = 0;          ///< operations the core gave up on (`abandon`)
+  std::uint64_t overloaded = 0;         ///< operations refused at once with `IoStatus::overloaded`
+};
+
 /// One connected remote storage.
 class Storage {
  public:
@@ -46,6 +58,13 @@ class Storage {
   /// Deletes every key starting with `prefix` (the benchmark's `--flush`); never a whole
   /// database or a table the storage did not create. Completes through `written`.
   virtual void flush_prefix(core::IoId id, std::string prefix) = 0;
+
+  /// The core gave up on operation `id` (its storage timeout passed, `core::AbandonIo`): drop
+  /// it if not yet sent, ignore its reply if sent. Never completes `id` through the sink.
+  virtual void abandon(core::IoId id) { (void)id; }
+
+  /// Connections, outstanding operations and failure counts, on the loop thread.
+  virtual StorageHealth health() const { return {}; }
 
   /// Commands sent so far, by name (`GET`, `MGET`, `SET`, `DEL`, `SELECT`, ...).
   virtual std::map<std::string, std::uint64_t> command_counts() const = 0;
