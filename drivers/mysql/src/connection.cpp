@@ -2,7 +2,12 @@
 // socket (or Connector/C's own timeout) says so; reactor callbacks hold the connection alive.
 #include "connection.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstdio>
+
+#include "sigpipe_blocked.hpp"
 
 namespace cacheme::drivers::mysql {
 namespace {
@@ -36,10 +41,7 @@ void Connection::connect(const ConnectParams& params, std::chrono::milliseconds 
       c.on_connected();
     });
   }
-  mysql_options(mysql_, MYSQL_OPT_NONBLOCK, nullptr);
-  const unsigned seconds = static_cast<unsigned>(std::max<std::int64_t>(1, (timeout.count() + 999) / 1000));
-  mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
-  mysql_options(mysql_, MYSQL_SET_CHARSET_NAME, "binary");
+  set_options(params, timeout);
   std::weak_ptr<Connection> weak = weak_from_this();
   connect_timer_ = reactor_.call_after(timeout, [weak] {
     auto self = weak.lock();
@@ -57,6 +59,29 @@ void Connection::connect(const ConnectParams& params, std::chrono::milliseconds 
   drive(
       status, [this](int ready) { return mysql_real_connect_cont(&connected_, mysql_, ready); },
       [this] { on_connected(); });
+}
+
+void Connection::set_options(const ConnectParams& params, std::chrono::milliseconds timeout) {
+  mysql_options(mysql_, MYSQL_OPT_NONBLOCK, nullptr);
+  const unsigned seconds = static_cast<unsigned>(std::max<std::int64_t>(1, (timeout.count() + 999) / 1000));
+  mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+  mysql_options(mysql_, MYSQL_SET_CHARSET_NAME, "binary");
+  if (params.statement_timeout.count() > 0) {
+    // The server aborts a statement past the storage timeout, so a slow one frees its connection.
+    const auto ms = params.statement_timeout.count();
+    char init[96];
+    std::snprintf(init, sizeof init, "SET SESSION max_statement_time=%lld.%03lld", static_cast<long long>(ms / 1000),
+                  static_cast<long long>(ms % 1000));
+    mysql_options(mysql_, MYSQL_INIT_COMMAND, init);  // copied by Connector/C
+  }
+  if (params.ssl_mode.empty() || params.ssl_mode == "disable") return;
+  if (!params.ssl_ca.empty()) mysql_options(mysql_, MYSQL_OPT_SSL_CA, params.ssl_ca.c_str());
+  if (!params.ssl_cert.empty()) mysql_options(mysql_, MYSQL_OPT_SSL_CERT, params.ssl_cert.c_str());
+  if (!params.ssl_key.empty()) mysql_options(mysql_, MYSQL_OPT_SSL_KEY, params.ssl_key.c_str());
+  my_bool on = 1;
+  mysql_options(mysql_, MYSQL_OPT_SSL_ENFORCE, &on);
+  // Connector/C 3.3 checks the chain and the host name together: verify-ca acts as verify-full.
+  if (params.ssl_mode != "require") mysql_options(mysql_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
 }
 
 void Connection::on_connected() {
@@ -266,6 +291,13 @@ void Connection::finish(bool ok, std::string error) {
 }
 
 void Connection::close() {
+  if (mysql_ && state_ != State::idle) {
+    // A statement or handshake in flight: the server may be stalled with our socket buffer full.
+    // After shutdown, COM_STMT_CLOSE and COM_QUIT fail at once rather than block the loop.
+    const auto socket = mysql_get_socket(mysql_);
+    if (static_cast<int>(socket) >= 0) ::shutdown(static_cast<int>(socket), SHUT_RDWR);
+  }
+  SigpipeBlocked quiet;  // a write on the shut-down socket, through TLS, would raise SIGPIPE
   if (connect_timer_) reactor_.cancel(connect_timer_);
   if (wait_timer_) reactor_.cancel(wait_timer_);
   connect_timer_ = wait_timer_ = 0;

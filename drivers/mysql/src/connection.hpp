@@ -42,6 +42,9 @@ struct ConnectParams {
   std::string host, user, password, database;
   unsigned port = 3306;
   bool has_password = false;
+  std::chrono::milliseconds statement_timeout{0};  ///< the session's max_statement_time; 0: none
+  std::string ssl_mode;                            ///< "", disable, require, verify-ca, verify-full
+  std::string ssl_ca, ssl_cert, ssl_key;           ///< files; empty: unset
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -68,7 +71,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   State state() const { return state_; }
 
-  /// Unwatches the socket and closes the connection; pending callbacks are dropped.
+  /// Unwatches the socket and closes the connection without blocking (a connection that is not
+  /// idle is shut down first, so Connector/C's farewell writes fail at once instead of waiting
+  /// on a stalled server); pending callbacks are dropped.
   void close();
 
  private:
@@ -77,6 +82,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drive(int status, Cont cont, std::function<void()> then);
   void on_ready(int ready);
   void on_connected();
+  void set_options(const ConnectParams& params, std::chrono::milliseconds timeout);
   void prepare();
   void bind_and_execute();
   void store_result();

@@ -1,8 +1,11 @@
 // The MySQL Storage: URL to connection parameters, then a Pool behind the Storage interface.
+#include <array>
 #include <memory>
+#include <string_view>
 
 #include "cacheme/drivers/mysql.hpp"
 #include "cacheme/drivers/sql/pool_storage.hpp"
+#include "cacheme/drivers/sql/tls.hpp"
 #include "pool.hpp"
 
 namespace cacheme::drivers {
@@ -11,6 +14,8 @@ namespace {
 
 constexpr std::size_t kDefaultPoolSize = 50;
 constexpr unsigned kDefaultPort = 3306;
+// The libpq modes Connector/C can honour (it has no allow/prefer: TLS is asked for or not).
+constexpr std::array<std::string_view, 4> kSslModes = {"disable", "require", "verify-ca", "verify-full"};
 
 }  // namespace
 }  // namespace mysql
@@ -19,6 +24,8 @@ void connect_mysql(Reactor& reactor, std::string_view url, const StorageOptions&
                    ConnectDone done) {
   auto target = sql::parse_server_url(url, {"mysql", "mariadb"}, options, mysql::kDefaultPoolSize);
   if (!target) return sql::fail_later(reactor, std::move(done), target.error());
+  auto tls = sql::parse_tls(target->settings, "mysql", mysql::kSslModes);
+  if (!tls) return sql::fail_later(reactor, std::move(done), tls.error());
 
   const sql::Url& parsed = target->url;
   mysql::ConnectParams params;
@@ -28,6 +35,11 @@ void connect_mysql(Reactor& reactor, std::string_view url, const StorageOptions&
   params.has_password = parsed.password.has_value();
   params.password = parsed.password.value_or("");
   params.database = parsed.path.size() > 1 ? parsed.path.substr(1) : "";
+  params.statement_timeout = target->settings.timeout;
+  params.ssl_mode = tls->mode;
+  params.ssl_ca = tls->root_cert;
+  params.ssl_cert = tls->cert;
+  params.ssl_key = tls->key;
   auto pool = std::make_shared<mysql::Pool>(reactor, std::move(sink), std::move(target->settings), std::move(params));
   sql::open_pool_storage(reactor, std::move(pool), std::move(done));
 }

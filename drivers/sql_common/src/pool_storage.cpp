@@ -8,13 +8,12 @@
 namespace cacheme::drivers::sql {
 
 Result<ServerTarget> parse_server_url(std::string_view url, std::initializer_list<std::string_view> schemes,
-                                      const StorageOptions& options, std::size_t default_pool_size,
-                                      std::initializer_list<std::string_view> extra_keys) {
+                                      const StorageOptions& options, std::size_t default_pool_size) {
   auto parsed = parse_url(url);
   if (!parsed) return fail(parsed.error());
   if (std::find(schemes.begin(), schemes.end(), parsed->scheme) == schemes.end()) return fail(errc::bad_url);
   if (parsed->path.find('/', 1) != std::string::npos) return fail(errc::bad_url);
-  auto settings = resolve_settings(*parsed, options, default_pool_size, extra_keys);
+  auto settings = resolve_settings(*parsed, options, default_pool_size, {"sslmode", "sslrootcert", "sslcert", "sslkey"});
   if (!settings) return fail(settings.error());
   return ServerTarget{std::move(*parsed), std::move(*settings)};
 }

@@ -10,6 +10,8 @@
 namespace cacheme::drivers::sql {
 namespace {
 
+constexpr std::size_t kMaxOutstanding = 1'000'000;
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -166,7 +168,13 @@ Result<Settings> resolve_settings(const Url& url, const StorageOptions& options,
       if (!ms || *ms <= 0) return fail(errc::bad_option);
       s.connect_timeout = std::chrono::milliseconds(*ms);
     } else if (key == "timeout") {
-      if (!parse_int<std::int64_t>(value)) return fail(errc::bad_option);  // the core's business
+      const auto ms = parse_int<std::int64_t>(value);
+      if (!ms || *ms <= 0) return fail(errc::bad_option);
+      s.timeout = std::chrono::milliseconds(*ms);
+    } else if (key == "max_outstanding") {
+      const auto n = parse_int<std::size_t>(value);
+      if (!n || *n < 1 || *n > kMaxOutstanding) return fail(errc::bad_option);
+      s.max_outstanding = *n;
     } else if (std::find(extra_keys.begin(), extra_keys.end(), key) != extra_keys.end()) {
       s.extra[key] = value;
     } else {

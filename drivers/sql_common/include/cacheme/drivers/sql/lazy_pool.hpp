@@ -3,17 +3,26 @@
 /// FIFO order and run on idle connections; connections are opened while operations wait and
 /// fewer than pool_size exist; idle connections sweep expired rows now and then. The backend
 /// supplies the connection type and what an operation sends on it.
+///
+/// Under a stalled or dead server the pool holds bounded work (DESIGN.md §3.12):
+///   - at most `max_outstanding` operations; past it one completes at once with `overloaded`;
+///   - an operation the core abandoned is dropped if queued, and its result ignored if running;
+///   - a connection whose statement runs longer than the storage timeout plus a margin is closed
+///     (the server is stalled or the link is gone) and its operation fails at once;
+///   - failed connects back off exponentially with jitter (`ReconnectBackoff`), one probe at a
+///     time; while nothing is connected or connecting, queued operations fail at once.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <iterator>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -23,6 +32,7 @@
 
 #include "cacheme/drivers/reactor.hpp"
 #include "cacheme/drivers/sql/keys.hpp"
+#include "cacheme/drivers/sql/reconnect_backoff.hpp"
 #include "cacheme/drivers/sql/schema.hpp"
 #include "cacheme/drivers/sql/url.hpp"
 #include "cacheme/drivers/storage.hpp"
@@ -39,6 +49,8 @@ struct PoolOperation {
   std::vector<std::string> keys;               ///< a fetch's requested keys, in order
   core::IoStatus preset = core::IoStatus::ok;  ///< the outcome when there is nothing to ask the server
   const char* command = "";                    ///< the name counted in `counts()`
+  bool abandoned = false;                      ///< the core gave up on it: its outcome goes nowhere
+  std::chrono::steady_clock::time_point started{};  ///< when it started on a connection
 };
 
 /// A pool of `Connection`s, grown on demand up to `Settings::pool_size`, serving a FIFO of
@@ -74,6 +86,7 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
                       log_message(self->backend_, "connect failed: " + error);
                       return done(make_error_code(errc::connect_failed));
                     }
+                    self->connected_.insert(conn.get());
                     self->ensure_schema(conn, done);
                   });
   }
@@ -81,12 +94,41 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   /// Statements sent so far, by command name.
   std::map<std::string, std::uint64_t> counts() const { return counts_; }
 
+  /// The core gave up on `id`: a queued operation is dropped, a running one finishes unreported.
+  void abandon(core::IoId id) {
+    if (auto it = queued_.find(id.v); it != queued_.end()) {
+      queue_.erase(it->second);
+      queued_.erase(it);
+    } else {
+      auto run = std::find_if(running_.begin(), running_.end(),
+                              [id](const auto& r) { return !r.second.is_sweep && r.second.id == id; });
+      if (run == running_.end() || run->second.abandoned) return;
+      run->second.abandoned = true;
+    }
+    --outstanding_;
+    ++health_.abandoned;
+  }
+
+  /// Connections, outstanding operations and failure counts.
+  StorageHealth health() const {
+    StorageHealth h = health_;
+    h.connections = conns_.size();
+    h.connections_up = static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), [](const auto& c) {
+      return c->state() != Connection::State::connecting && c->state() != Connection::State::broken;
+    }));
+    h.outstanding = outstanding_;
+    return h;
+  }
+
   /// Closes every connection; queued and running operations complete with backend_error (posted).
   void close() {
     if (closed_) return;
     closed_ = true;
+    for (TimerId* t : {&watchdog_, &retry_timer_})
+      if (*t) reactor_.cancel(std::exchange(*t, 0));
     std::vector<Operation> failed(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
     queue_.clear();
+    queued_.clear();
     for (auto& [conn, op] : running_) failed.push_back(std::move(op));
     running_.clear();
     for (auto& conn : conns_) conn->close();
@@ -99,16 +141,22 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   LazyPool(std::string_view backend, Dialect dialect, Reactor& reactor, CompletionSink sink, Settings settings,
            Params params)
       : settings_(std::move(settings)), backend_(backend), dialect_(dialect), reactor_(reactor),
-        sink_(std::move(sink)), params_(std::move(params)) {}
+        sink_(std::move(sink)), params_(std::move(params)),
+        backoff_(static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
+    if (settings_.max_outstanding == 0) settings_.max_outstanding = default_max_outstanding(settings_.pool_size);
+  }
 
-  /// Queues `op` (or fails it, posted, once closed); it starts from a posted pump.
+  /// Queues `op` (or fails it, posted, once closed or overloaded); it starts from a posted pump.
   void submit(Operation op) {
     if (closed_) {
       std::vector<Operation> failed;
       failed.push_back(std::move(op));
       return post_failures(std::move(failed));
     }
-    queue_.push_back(std::move(op));
+    if (outstanding_ >= settings_.max_outstanding) return refuse(std::move(op));
+    ++outstanding_;
+    const auto id = op.id.v;
+    queued_[id] = queue_.insert(queue_.end(), std::move(op));
     schedule_pump();
   }
 
@@ -116,48 +164,57 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   void pump() {
     pump_scheduled_ = false;
     if (closed_) return;
-    std::erase_if(conns_, [](const auto& c) { return c->state() == Connection::State::broken; });
+    drop_broken();
     auto idle = [this] {
       return std::find_if(conns_.begin(), conns_.end(),
                           [](const auto& c) { return c->state() == Connection::State::idle; });
     };
+    const auto now = std::chrono::steady_clock::now();
     while (!queue_.empty()) {
       if (!derived().needs_server(queue_.front())) {
-        Operation op = std::move(queue_.front());
-        queue_.pop_front();
+        Operation op = dequeue();
         deliver(op, op.preset == core::IoStatus::ok, {});
         continue;
       }
       auto it = idle();
       if (it == conns_.end()) break;
-      Operation op = std::move(queue_.front());
-      queue_.pop_front();
+      Operation op = dequeue();
+      op.started = now;
       derived().run(*it, std::move(op));
     }
-    const auto now = std::chrono::steady_clock::now();
     if (sweep_.due(now)) {
       if (auto it = idle(); it != conns_.end()) {
         sweep_.started(now);
         Operation op;
         op.is_sweep = true;
         op.command = "DELETE_EXPIRED";
+        op.started = now;
         derived().prepare_sweep(op);
         derived().run(*it, std::move(op));
       }
     }
-    grow();
+    grow(now);
+    if (backoff_.failing() && conns_.empty()) fail_all_queued();  // nothing to serve them soon
+    arm_watchdog();
   }
 
-  /// Reports a finished fetch or write (not a sweep) to the sink; `found` maps a fetch's keys
-  /// to their values (absent: a miss).
+  /// Reports a finished fetch or write (not a sweep) to the sink, unless the core abandoned it;
+  /// `found` maps a fetch's keys to their values (absent: a miss).
   void deliver(const Operation& op, bool ok, const std::unordered_map<std::string, std::string>& found) {
+    if (op.abandoned) return;
+    --outstanding_;
+    report(op, ok ? core::IoStatus::ok : core::IoStatus::backend_error, found);
+  }
+
+  /// Hands `op`'s outcome to the sink, with no bookkeeping.
+  void report(const Operation& op, core::IoStatus status, const std::unordered_map<std::string, std::string>& found) {
     if (!op.is_fetch) {
-      if (sink_.written) sink_.written(op.id, ok ? core::IoStatus::ok : core::IoStatus::backend_error);
+      if (sink_.written) sink_.written(op.id, status);
       return;
     }
     core::FetchResult fr;
-    if (!ok) {
-      fr.status = core::IoStatus::backend_error;
+    if (status != core::IoStatus::ok) {
+      fr.status = status;
     } else {
       fr.values.reserve(op.keys.size());
       for (const auto& k : op.keys) {
@@ -228,31 +285,121 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     });
   }
 
-  // Opens connections while more operations wait than are being connected for.
-  void grow() {
+  // Opens connections while more operations wait than are being connected for; after failed
+  // connects, one probe at a time and not before the backoff allows.
+  void grow(std::chrono::steady_clock::time_point now) {
     auto connecting = static_cast<std::size_t>(std::count_if(
         conns_.begin(), conns_.end(), [](const auto& c) { return c->state() == Connection::State::connecting; }));
-    for (; queue_.size() > connecting && conns_.size() < settings_.pool_size; ++connecting) {
-      add_connection()->connect(
-          params_, settings_.connect_timeout, [weak = this->weak_from_this()](bool ok, const std::string& error) {
-            auto self = weak.lock();
-            if (!self) return;
-            if (!ok) {
-              log_message(self->backend_, "connect failed: " + error);
-              const bool alive = std::any_of(self->conns_.begin(), self->conns_.end(), [](const auto& c) {
-                return c->state() != Connection::State::broken;
-              });
-              if (!alive) self->fail_all_queued();  // nothing left to serve them
-            }
-            self->schedule_pump();
-          });
+    if (queue_.size() <= connecting || conns_.size() >= settings_.pool_size) return;
+    if (backoff_.failing()) {
+      if (connecting > 0) return;
+      if (now < backoff_.next_attempt()) return retry_later(backoff_.next_attempt() - now);
+      return add_connection_and_connect();
     }
+    for (; queue_.size() > connecting && conns_.size() < settings_.pool_size; ++connecting)
+      add_connection_and_connect();
+  }
+
+  void add_connection_and_connect() {
+    auto conn = add_connection();
+    conn->connect(params_, settings_.connect_timeout,
+                  [weak = this->weak_from_this(), raw = conn.get()](bool ok, const std::string& error) {
+                    auto self = weak.lock();
+                    if (!self) return;
+                    self->connect_done(raw, ok, error);
+                    self->schedule_pump();
+                  });
+  }
+
+  void connect_done(const Connection* conn, bool ok, const std::string& error) {
+    if (!ok) {
+      if (!backoff_.failing()) log_message(backend_, "connect failed: " + error);  // once per outage
+      backoff_.failed(std::chrono::steady_clock::now());
+      return;
+    }
+    backoff_.succeeded();
+    connected_.insert(conn);
+    if (lost_ > 0) {
+      --lost_;
+      ++health_.reconnects;
+    }
+  }
+
+  // Forgets broken connections; one that had connected is a loss a later connect replaces.
+  void drop_broken() {
+    std::erase_if(conns_, [this](const auto& c) {
+      if (c->state() != Connection::State::broken) return false;
+      if (connected_.erase(c.get()) > 0) ++lost_;
+      return true;
+    });
+  }
+
+  // Pumps again after `delay` (the backoff), when nothing else would.
+  void retry_later(std::chrono::steady_clock::duration delay) {
+    if (retry_timer_) return;
+    retry_timer_ = reactor_.call_after(
+        std::chrono::ceil<std::chrono::milliseconds>(delay), [weak = this->weak_from_this()] {
+          if (auto self = weak.lock()) {
+            self->retry_timer_ = 0;
+            self->pump();
+          }
+        });
+  }
+
+  // While statements run, checks now and then for one older than the timeout plus a margin.
+  void arm_watchdog() {
+    if (watchdog_ || running_.empty()) return;
+    watchdog_ = reactor_.call_after(std::max(kMinWatchdogPeriod, settings_.timeout / 4),
+                                    [weak = this->weak_from_this()] {
+                                      if (auto self = weak.lock()) {
+                                        self->watchdog_ = 0;
+                                        self->close_overdue();
+                                      }
+                                    });
+  }
+
+  // A statement past the storage timeout plus half of it (the server's own statement timeout
+  // had its chance): the server is stalled or the link is gone. The connection is closed and its
+  // operation fails now; the pool connects again as the queue needs.
+  void close_overdue() {
+    const auto limit = settings_.timeout + std::max(kMinOverdueMargin, settings_.timeout / 2);
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<Operation> failed;
+    for (auto& conn : conns_) {
+      auto it = running_.find(conn.get());
+      if (it == running_.end() || now - it->second.started <= limit) continue;
+      ++health_.connection_timeouts;
+      auto node = running_.extract(it);
+      conn->close();
+      if (node.mapped().is_sweep)
+        sweep_.swept(std::nullopt);
+      else
+        failed.push_back(std::move(node.mapped()));
+    }
+    for (const auto& op : failed) deliver(op, false, {});
+    pump();
   }
 
   void fail_all_queued() {
     std::vector<Operation> failed(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
     queue_.clear();
+    queued_.clear();
     post_failures(std::move(failed));
+  }
+
+  Operation dequeue() {
+    Operation op = std::move(queue_.front());
+    queue_.pop_front();
+    queued_.erase(op.id.v);
+    return op;
+  }
+
+  // Completes `op` with `overloaded` from a posted call, counted; it never was outstanding.
+  void refuse(Operation op) {
+    ++health_.overloaded;
+    reactor_.post([weak = this->weak_from_this(), op = std::move(op)] {
+      if (auto self = weak.lock()) self->report(op, core::IoStatus::overloaded, {});
+    });
   }
 
   // Completes `ops` with backend_error from a posted call (sweeps are dropped).
@@ -270,8 +417,21 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   Reactor& reactor_;
   CompletionSink sink_;
   Params params_;
+  // The watchdog's period floor and the least margin past the timeout before a connection counts
+  // as stalled (a 1 s timeout: checked every 250 ms, closed past 1.5 s).
+  static constexpr std::chrono::milliseconds kMinWatchdogPeriod{50};
+  static constexpr std::chrono::milliseconds kMinOverdueMargin{200};
+
   std::vector<std::shared_ptr<Connection>> conns_;
-  std::deque<Operation> queue_;
+  std::list<Operation> queue_;
+  std::unordered_map<std::uint64_t, typename std::list<Operation>::iterator> queued_;  ///< queue_ by IoId
+  std::size_t outstanding_ = 0;  ///< accepted, not yet completed nor abandoned
+  StorageHealth health_;         ///< the counters; the gauges are computed by health()
+  ReconnectBackoff backoff_;
+  std::set<const Connection*> connected_;  ///< connections that came up (identity only)
+  std::uint64_t lost_ = 0;                 ///< connections lost and not yet replaced
+  TimerId watchdog_ = 0;
+  TimerId retry_timer_ = 0;
   bool pump_scheduled_ = false;
   bool closed_ = false;
 };

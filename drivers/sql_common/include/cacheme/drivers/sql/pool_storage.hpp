@@ -26,17 +26,16 @@ struct ServerTarget {
 };
 
 /// Parses `url` for a driver whose URL schemes are `schemes`, then resolves its settings (see
-/// `resolve_settings`). Fails with `errc::bad_url` on a bad URL, another scheme or a database
+/// `resolve_settings`; the TLS keys of `parse_tls` go to `Settings::extra`). Fails with `errc::bad_url` on a bad URL, another scheme or a database
 /// path with a '/', or with `resolve_settings`' error.
 Result<ServerTarget> parse_server_url(std::string_view url, std::initializer_list<std::string_view> schemes,
-                                      const StorageOptions& options, std::size_t default_pool_size,
-                                      std::initializer_list<std::string_view> extra_keys = {});
+                                      const StorageOptions& options, std::size_t default_pool_size);
 
 /// Completes `done` with `ec` from a posted call (never inside the caller).
 void fail_later(Reactor& reactor, ConnectDone done, std::error_code ec);
 
-/// A `Storage` forwarding to a shared `Pool` (fetch, store, erase, flush_prefix, counts, close),
-/// closed when destroyed.
+/// A `Storage` forwarding to a shared `Pool` (fetch, store, erase, flush_prefix, abandon, health,
+/// counts, close), closed when destroyed.
 template <class Pool>
 class PoolStorage final : public Storage {
  public:
@@ -47,6 +46,8 @@ class PoolStorage final : public Storage {
   void start(core::StoreRequest req) override { pool_->store(std::move(req)); }
   void start(core::EraseRequest req) override { pool_->erase(std::move(req)); }
   void flush_prefix(core::IoId id, std::string prefix) override { pool_->flush_prefix(id, std::move(prefix)); }
+  void abandon(core::IoId id) override { pool_->abandon(id); }
+  StorageHealth health() const override { return pool_->health(); }
   std::map<std::string, std::uint64_t> command_counts() const override { return pool_->counts(); }
   void close() override { pool_->close(); }
 

@@ -41,13 +41,24 @@ struct Settings {
   std::size_t pool_size = 0;                  ///< at least 1
   bool init = false;                          ///< apply sql/<backend>.sql when the table is missing
   std::chrono::milliseconds connect_timeout{5000};  ///< `connect_timeout=<ms>`
+  /// `timeout=<ms>`, the core's operation timeout (default 1000, as the core's): the server's
+  /// statement timeout and the age past which a busy connection counts as stalled.
+  std::chrono::milliseconds timeout{1000};
+  /// `max_outstanding=<n>` (1..1,000,000): operations accepted and not yet completed or abandoned;
+  /// past it an operation completes at once with `IoStatus::overloaded`. 0: the driver's default.
+  std::size_t max_outstanding = 0;
   std::map<std::string, std::string> extra;   ///< backend-specific keys the caller allowed
 };
 
-/// Merges `options` and the URL's query (`table`, `pool_size`, `init`, `connect_timeout`;
-/// `timeout` is accepted and ignored, the core owns deadlines; keys in `extra_keys` are copied
-/// to `Settings::extra`). Fails with `errc::bad_option` on an invalid table name, a pool size
-/// outside 1..1000, a non-boolean `init`, a bad timeout, or an unknown key.
+/// The cap on outstanding operations when the URL sets none: room for every connection to have a
+/// deep queue (200 per connection: a pool of 50 holds 10,000, far more than a healthy server ever
+/// queues), yet a bound on what a stalled server can make the process hold.
+inline std::size_t default_max_outstanding(std::size_t pool_size) { return pool_size * 200; }
+
+/// Merges `options` and the URL's query (`table`, `pool_size`, `init`, `connect_timeout`,
+/// `timeout`, `max_outstanding`; keys in `extra_keys` are copied to `Settings::extra`). Fails with
+/// `errc::bad_option` on an invalid table name, a pool size outside 1..1000, a non-boolean
+/// `init`, a bad timeout, a `max_outstanding` outside 1..1,000,000, or an unknown key.
 Result<Settings> resolve_settings(const Url& url, const StorageOptions& options, std::size_t default_pool_size,
                                   std::initializer_list<std::string_view> extra_keys = {});
 
