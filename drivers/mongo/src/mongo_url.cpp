@@ -72,6 +72,7 @@ Result<Settings> parse_url(std::string_view text, const StorageOptions& options)
   s.pool_size = common->pool_size;
   s.init = common->init;
   s.connect_timeout = common->connect_timeout;
+  s.max_outstanding = common->max_outstanding ? common->max_outstanding : sql::default_max_outstanding(s.pool_size);
   if (auto r = apply_mongo_keys(*url, *common, s); !r) return fail(r.error());
   s.display = masked_url(text);
   return s;

@@ -29,6 +29,7 @@ struct Settings {
   bool init = false;                    ///< create the TTL index of sql/mongo.js
   std::chrono::milliseconds timeout{1000};          ///< the core's operation timeout (`timeout=`)
   std::chrono::milliseconds connect_timeout{5000};  ///< the first `ping`
+  std::size_t max_outstanding = 0;      ///< `max_outstanding=`; 0: pool_size * 200 (as the SQL pools)
   std::string display;                  ///< the URL with its password replaced by ***
 };
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cacheme/drivers/mongo.hpp"
+#include "cacheme/drivers/sql/outstanding.hpp"
 #include "cacheme/errc.hpp"
 #include "mongo_url.hpp"
 #include "workers.hpp"
@@ -15,21 +16,26 @@ namespace {
 // receives nothing.
 struct Shared {
   CompletionSink sink;
+  sql::Outstanding outstanding;
 };
 
-void deliver(const CompletionSink& sink, std::vector<Completion>& completions) {
-  for (auto& c : completions) {
-    if (c.is_fetch) {
-      if (sink.fetched) sink.fetched(c.id, std::move(c.fetch));
-    } else if (sink.written) {
-      sink.written(c.id, c.status);
-    }
+void report(const CompletionSink& sink, Completion& c) {
+  if (c.is_fetch) {
+    if (sink.fetched) sink.fetched(c.id, std::move(c.fetch));
+  } else if (sink.written) {
+    sink.written(c.id, c.status);
   }
+}
+
+// Reports the completions of operations still outstanding (not those the core abandoned).
+void deliver(Shared& shared, std::vector<Completion>& completions) {
+  for (auto& c : completions)
+    if (shared.outstanding.finish(c.id)) report(shared.sink, c);
 }
 
 void post_completions(Reactor& reactor, const std::weak_ptr<Shared>& weak, std::vector<Completion> done) {
   reactor.post([weak, done = std::move(done)]() mutable {
-    if (auto shared = weak.lock()) deliver(shared->sink, done);
+    if (auto shared = weak.lock()) deliver(*shared, done);
   });
 }
 
@@ -37,7 +43,7 @@ class MongoStorage final : public Storage {
  public:
   MongoStorage(Reactor& reactor, CompletionSink sink, Settings settings)
       : reactor_(reactor),
-        shared_(std::make_shared<Shared>(Shared{std::move(sink)})),
+        shared_(std::make_shared<Shared>(Shared{std::move(sink), sql::Outstanding(settings.max_outstanding)})),
         workers_(std::move(settings), [&reactor, weak = std::weak_ptr<Shared>(shared_)](std::vector<Completion> done) {
           post_completions(reactor, weak, std::move(done));
         }) {}
@@ -56,6 +62,18 @@ class MongoStorage final : public Storage {
 
   std::map<std::string, std::uint64_t> command_counts() const override { return workers_.counts(); }
 
+  void abandon(core::IoId id) override {
+    if (shared_->outstanding.abandon(id)) workers_.abandon(id);
+  }
+
+  // Connections: the worker threads (one pooled client each); all count as up, libmongoc hides
+  // its sockets.
+  StorageHealth health() const override {
+    StorageHealth h = shared_->outstanding.health();
+    h.connections = h.connections_up = closed_ ? 0 : workers_.threads().first;
+    return h;
+  }
+
   void close() override {
     if (closed_) return;
     closed_ = true;
@@ -66,8 +84,14 @@ class MongoStorage final : public Storage {
 
  private:
   void submit(Operation op) {
-    if (!closed_) return workers_.submit(std::move(op));
-    post_completions(reactor_, shared_, {failure(op)});  // never from inside start: posted
+    const core::IoId id = std::visit([](const auto& r) { return r.id; }, op);
+    if (!closed_ && shared_->outstanding.admit(id)) return workers_.submit(std::move(op));
+    // Closed or overloaded: never answered from inside start, so posted.
+    Completion c = failure(op);
+    if (!closed_) c.status = c.fetch.status = core::IoStatus::overloaded;
+    reactor_.post([weak = std::weak_ptr<Shared>(shared_), c = std::move(c)]() mutable {
+      if (auto shared = weak.lock()) report(shared->sink, c);
+    });
   }
 
   Reactor& reactor_;

@@ -1,6 +1,7 @@
 // The MongoDB worker threads, their batches and group commit.
 #include "workers.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "cacheme/drivers/sql/keys.hpp"
@@ -109,6 +110,19 @@ std::vector<Operation> Workers::stop() {
   }
   if (!detached) pool_.reset();  // every client is back in the pool
   return left;
+}
+
+void Workers::abandon(core::IoId id) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(queue_.begin(), queue_.end(), [id](const Queued& q) {
+    return std::visit([](const auto& r) { return r.id; }, q.op) == id;
+  });
+  if (it != queue_.end()) queue_.erase(it);
+}
+
+std::pair<std::size_t, std::size_t> Workers::threads() const {
+  std::lock_guard lock(mutex_);
+  return {threads_.size(), idle_};
 }
 
 std::map<std::string, std::uint64_t> Workers::counts() const {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -61,6 +62,12 @@ class Workers {
   /// Queues `op` (thread-safe); starts another worker when none is idle and fewer than
   /// pool_size run.
   void submit(Operation op);
+
+  /// Drops `id` if still queued (thread-safe); a running one is left to finish.
+  void abandon(core::IoId id);
+
+  /// Worker threads started, and of them those waiting for work (thread-safe).
+  std::pair<std::size_t, std::size_t> threads() const;
 
   /// Stops every thread after its current batch; returns the operations never run.
   std::vector<Operation> stop();

@@ -10,7 +10,6 @@
 namespace cacheme::drivers::sqlite {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr std::size_t kMaxInKeys = 256;  // keys per IN (...) query; larger fetches use chunks
 
 // Binds `s` as a BLOB (SQLITE_TRANSIENT: SQLite copies it). A zero-length BLOB, not NULL.
@@ -34,7 +33,8 @@ std::string column_blob(sqlite3_stmt* st, int col) {
 
 }  // namespace
 
-Result<Database> Database::open(const std::string& path, const std::string& table, bool init) {
+Result<Database> Database::open(const std::string& path, const std::string& table, bool init,
+                                std::chrono::milliseconds busy_timeout) {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
@@ -43,7 +43,7 @@ Result<Database> Database::open(const std::string& path, const std::string& tabl
     sql::log_message("sqlite", "cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     return fail(errc::connect_failed);
   }
-  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_busy_timeout(raw, static_cast<int>(std::min<std::int64_t>(busy_timeout.count(), 1 << 30)));
   sqlite3_extended_result_codes(raw, 1);
   // WAL lets readers in other processes run beside the writer; NORMAL syncs at checkpoints only.
   if (!db.exec("PRAGMA journal_mode=WAL") || !db.exec("PRAGMA synchronous=NORMAL")) {

@@ -1,6 +1,7 @@
 // One SQLite connection with the cache table's prepared statements. Used by the worker thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,8 +28,10 @@ struct ConnectionDeleter {
 
 class Database {
  public:
-  /// Opens `path` (WAL, busy timeout), checks the table, creates it when `init`.
-  static Result<Database> open(const std::string& path, const std::string& table, bool init);
+  /// Opens `path` (WAL, `busy_timeout` for another connection's lock), checks the table, creates
+  /// it when `init`.
+  static Result<Database> open(const std::string& path, const std::string& table, bool init,
+                               std::chrono::milliseconds busy_timeout);
 
   /// key -> value for the live rows among `keys` (distinct, valid), read with one IN query each
   /// chunk. `nullopt` on an SQLite error.

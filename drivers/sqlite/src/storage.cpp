@@ -2,6 +2,7 @@
 // loop thread through Reactor::post.
 #include <memory>
 
+#include "cacheme/drivers/sql/outstanding.hpp"
 #include "cacheme/drivers/sql/schema.hpp"
 #include "cacheme/drivers/sql/url.hpp"
 #include "cacheme/drivers/sqlite.hpp"
@@ -12,28 +13,41 @@ namespace cacheme::drivers {
 namespace sqlite {
 namespace {
 
+// The cap on outstanding operations when the URL sets none: SQLite answers from the local disk,
+// so a deep queue is normal under many workers (the CLI's default storage at 10,000 workers);
+// 65,536 small operations are a few MiB.
+constexpr std::size_t kDefaultMaxOutstanding = 65'536;
+
 // Loop-thread state the worker's posts reach; they hold it weakly, so a destroyed storage
 // receives nothing.
 struct Shared {
   CompletionSink sink;
+  sql::Outstanding outstanding;
 };
 
-void deliver(const CompletionSink& sink, std::vector<Completion>& completions) {
-  for (auto& c : completions) {
-    if (c.is_fetch) {
-      if (sink.fetched) sink.fetched(c.id, std::move(c.fetch));
-    } else if (sink.written) {
-      sink.written(c.id, c.status);
-    }
+// Reports the completions of operations still outstanding (not those the core abandoned).
+void report(const CompletionSink& sink, Completion& c) {
+  if (c.is_fetch) {
+    if (sink.fetched) sink.fetched(c.id, std::move(c.fetch));
+  } else if (sink.written) {
+    sink.written(c.id, c.status);
   }
+}
+
+void deliver(Shared& shared, std::vector<Completion>& completions) {
+  for (auto& c : completions)
+    if (shared.outstanding.finish(c.id)) report(shared.sink, c);
 }
 
 class SqliteStorage final : public Storage {
  public:
   SqliteStorage(Reactor& reactor, CompletionSink sink, std::string path, const sql::Settings& settings)
       : reactor_(reactor),
-        shared_(std::make_shared<Shared>(Shared{std::move(sink)})),
-        worker_(std::move(path), settings.table, settings.init) {}
+        shared_(std::make_shared<Shared>(Shared{
+            std::move(sink),
+            sql::Outstanding(settings.max_outstanding ? settings.max_outstanding : kDefaultMaxOutstanding)})),
+        worker_(std::move(path), settings.table, settings.init, settings.timeout),
+        timeout_(settings.timeout) {}
   ~SqliteStorage() override { close(); }
 
   // Starts the worker; `opened` runs on the loop thread.
@@ -44,7 +58,7 @@ class SqliteStorage final : public Storage {
         [&reactor, opened = std::move(opened)](Result<void> r) { reactor.post([opened, r] { opened(r); }); },
         [&reactor, weak](std::vector<Completion> done) {
           reactor.post([weak, done = std::move(done)]() mutable {
-            if (auto shared = weak.lock()) deliver(shared->sink, done);
+            if (auto shared = weak.lock()) deliver(*shared, done);
           });
         });
   }
@@ -56,6 +70,19 @@ class SqliteStorage final : public Storage {
 
   std::map<std::string, std::uint64_t> command_counts() const override { return worker_.counts(); }
 
+  void abandon(core::IoId id) override {
+    if (shared_->outstanding.abandon(id)) worker_.abandon(id);
+  }
+
+  // One connection, on the worker; it counts as down while a batch runs past the timeout (a
+  // lock held by another connection, a stalled disk).
+  StorageHealth health() const override {
+    StorageHealth h = shared_->outstanding.health();
+    h.connections = closed_ ? 0 : 1;
+    h.connections_up = h.connections > 0 && worker_.busy_for() <= timeout_ ? 1 : 0;
+    return h;
+  }
+
   void close() override {
     if (closed_) return;
     closed_ = true;
@@ -65,7 +92,7 @@ class SqliteStorage final : public Storage {
     for (auto& op : left) failed.push_back(failure(op));
     std::weak_ptr<Shared> weak = shared_;
     reactor_.post([weak, failed = std::move(failed)]() mutable {
-      if (auto shared = weak.lock()) deliver(shared->sink, failed);
+      if (auto shared = weak.lock()) deliver(*shared, failed);
     });
   }
 
@@ -80,20 +107,24 @@ class SqliteStorage final : public Storage {
   }
 
   void submit(Operation op) {
-    if (!closed_) {
+    const core::IoId id = std::visit([](const auto& r) { return r.id; }, op);
+    if (!closed_ && shared_->outstanding.admit(id)) {
       worker_.submit(std::move(op));
       return;
     }
-    std::vector<Completion> failed{failure(op)};  // never from inside start: post it
+    // Closed or overloaded: never answered from inside start, so posted.
+    Completion c = failure(op);
+    if (!closed_) c.status = c.fetch.status = core::IoStatus::overloaded;
     std::weak_ptr<Shared> weak = shared_;
-    reactor_.post([weak, failed = std::move(failed)]() mutable {
-      if (auto shared = weak.lock()) deliver(shared->sink, failed);
+    reactor_.post([weak, c = std::move(c)]() mutable {
+      if (auto shared = weak.lock()) report(shared->sink, c);
     });
   }
 
   Reactor& reactor_;
   std::shared_ptr<Shared> shared_;
   Worker worker_;
+  std::chrono::milliseconds timeout_;
   bool closed_ = false;
 };
 

@@ -38,6 +38,18 @@ void Worker::submit(Operation op) {
   wake_.notify_one();
 }
 
+void Worker::abandon(core::IoId id) {
+  std::lock_guard lock(mutex_);
+  auto it = std::find_if(queue_.begin(), queue_.end(), [id](const Operation& op) { return id_of(op) == id; });
+  if (it != queue_.end()) queue_.erase(it);
+}
+
+std::chrono::steady_clock::duration Worker::busy_for() const {
+  const auto started = batch_started_.load(std::memory_order_relaxed);
+  if (started == 0) return {};
+  return std::chrono::steady_clock::now().time_since_epoch() - std::chrono::steady_clock::duration(started);
+}
+
 std::vector<Operation> Worker::stop() {
   std::vector<Operation> left;
   {
@@ -67,7 +79,7 @@ void Worker::count(const char* name, std::uint64_t n) {
 }
 
 void Worker::run(OpenedFn opened, DeliverFn deliver) {
-  auto db = Database::open(path_, table_, init_);
+  auto db = Database::open(path_, table_, init_, busy_timeout_);
   if (!db) {
     opened(fail(db.error()));
     return;
@@ -81,7 +93,10 @@ void Worker::run(OpenedFn opened, DeliverFn deliver) {
       if (stopping_) return;
       batch.swap(queue_);
     }
-    deliver(execute(*db, batch));
+    batch_started_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    auto done = execute(*db, batch);
+    batch_started_.store(0, std::memory_order_relaxed);
+    deliver(std::move(done));
   }
 }
 

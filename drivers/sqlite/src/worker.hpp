@@ -3,6 +3,8 @@
 // storage turns into a Reactor::post.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -43,7 +45,10 @@ class Worker {
   using OpenedFn = std::function<void(Result<void>)>;
   using DeliverFn = std::function<void(std::vector<Completion>)>;
 
-  Worker(std::string path, std::string table, bool init) : path_(std::move(path)), table_(std::move(table)), init_(init) {}
+  /// `busy_timeout`: how long a statement waits for another connection's lock (the storage's
+  /// timeout: past it the core has given up anyway).
+  Worker(std::string path, std::string table, bool init, std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)), table_(std::move(table)), init_(init), busy_timeout_(busy_timeout) {}
   ~Worker() { stop(); }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -53,6 +58,12 @@ class Worker {
 
   /// Queues `op` (thread-safe).
   void submit(Operation op);
+
+  /// Drops `id` if still queued (thread-safe); a running one is left to finish.
+  void abandon(core::IoId id);
+
+  /// How long the current batch has been running (zero when idle; thread-safe).
+  std::chrono::steady_clock::duration busy_for() const;
 
   /// Stops the thread after its current batch; returns the operations it never ran.
   std::vector<Operation> stop();
@@ -68,6 +79,8 @@ class Worker {
   const std::string path_;
   const std::string table_;
   const bool init_;
+  const std::chrono::milliseconds busy_timeout_;
+  std::atomic<std::int64_t> batch_started_{0};  // steady_clock ticks; 0: idle
   std::thread thread_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
