@@ -5,6 +5,8 @@
 #   services.sh install                  # scripts/setup.sh
 #   services.sh start  [redis|cluster|failover-cluster|pg|maria|mongo|all]   (default: all)
 #   services.sh stop   [redis|cluster|failover-cluster|pg|maria|mongo|all]   (default: all)
+#   services.sh resume [pg|maria]        # start again on the data kept by `stop` (restart tests)
+#   services.sh signal STOP|CONT [pg|maria]   # stall and wake a server (stall tests)
 #   services.sh status
 #   or: source it and call start_redis / stop_all ... yourself.
 #
@@ -121,27 +123,64 @@ stop_cluster_in() {   # SIGTERM all nodes in parallel (each redis process takes 
     return 0
 }
 
+# ---------------------------------------------------------------- throwaway TLS CA
+# make_tls: $SVC_BASE/tls holds a CA, a server certificate for 127.0.0.1/localhost and a client
+# certificate, all signed by the CA, for the TLS tests of PostgreSQL and MariaDB (made once).
+make_tls() {
+    local d=$SVC_BASE/tls
+    [[ -f $d/client.crt ]] && return 0
+    rm -rf "$d"; install -d -m 755 "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3 -subj "/CN=cacheme test CA" \
+        -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+    for who in server client; do
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=cacheme-$who" -keyout "$d/$who.key" -out "$d/$who.csr" 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/$who.ext"
+        openssl x509 -req -in "$d/$who.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3 \
+            -extfile "$d/$who.ext" -out "$d/$who.crt" 2>/dev/null
+    done
+    chmod 644 "$d"/*.crt; chmod 600 "$d"/*.key
+}
+# copy_tls DIR OWNER: the server's certificate, key and the CA, readable by the server only
+copy_tls() {
+    install -o "$2" -m 644 "$SVC_BASE/tls/server.crt" "$SVC_BASE/tls/ca.crt" "$1/"
+    install -o "$2" -m 600 "$SVC_BASE/tls/server.key" "$1/"
+}
+
 # ---------------------------------------------------------------- postgresql 15
+# TLS on (a certificate of the throwaway CA); plain connections keep working.
 start_pg() {
     local d=$SVC_BASE/pg
     need_free_port "$PG_PORT"
     chmod 755 "$SVC_BASE"
+    make_tls
     rm -rf "$d"; install -d -o postgres -g postgres -m 700 "$d"
-    runuser -u postgres -- "$PGBIN/initdb" -D "$d" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+    runuser -u postgres -- "$PGBIN/initdb" -D "$d" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 -N \
         > "$SVC_BASE/pg-initdb.log" 2>&1 || { cat "$SVC_BASE/pg-initdb.log" >&2; return 1; }
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -l "$d/server.log" -w -t "$WAIT_S" \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $d -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null
-    wait_until "$WAIT_S" "postgres :$PG_PORT" pg_isready -h 127.0.0.1 -p "$PG_PORT" -q
+    copy_tls "$d" postgres
+    launch_pg
     if [[ -n $PG_DB && $PG_DB != postgres ]]; then
         psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAtc "CREATE DATABASE \"$PG_DB\""
     fi
-    log "postgres ready: host=127.0.0.1 port=$PG_PORT user=postgres dbname=$PG_DB (trust)"
+    log "postgres ready: host=127.0.0.1 port=$PG_PORT user=postgres dbname=$PG_DB (trust; TLS with $SVC_BASE/tls/ca.crt)"
+}
+# launch_pg: starts the server on its existing data directory (start_pg, resume pg)
+launch_pg() {
+    local d=$SVC_BASE/pg
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -l "$d/server.log" -w -t "$WAIT_S" \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $d -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$d/server.crt -c ssl_key_file=$d/server.key -c ssl_ca_file=$d/ca.crt" \
+        start >/dev/null
+    wait_until "$WAIT_S" "postgres :$PG_PORT" pg_isready -h 127.0.0.1 -p "$PG_PORT" -q
 }
 stop_pg() {
     local d=$SVC_BASE/pg
     [[ -f $d/postmaster.pid ]] || return 0
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -m fast -w -t "$WAIT_S" stop >/dev/null || true
+}
+# signal_pg STOP|CONT: the postmaster and every backend (a stalled server, for the stall tests)
+signal_pg() {
+    local pid
+    pid=$(head -1 "$SVC_BASE/pg/postmaster.pid")
+    kill -"$1" "$pid" $(pgrep -P "$pid") 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- mariadb 10.11
@@ -153,17 +192,29 @@ start_maria() {
     mariadb-install-db --no-defaults --user=mysql --datadir="$d/data" \
         --auth-root-authentication-method=socket --skip-test-db > "$SVC_BASE/maria-install.log" 2>&1 \
         || { cat "$SVC_BASE/maria-install.log" >&2; return 1; }
-    setsid mariadbd --no-defaults --user=mysql --datadir="$d/data" --socket="$d/mysqld.sock" \
-        --pid-file="$d/mysqld.pid" --port="$MARIA_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
-        --log-error="$d/error.log" --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=2 \
-        --skip-log-bin > "$d/stdout.log" 2>&1 < /dev/null &
-    wait_until "$WAIT_S" "mariadb :$MARIA_PORT" mariadb-admin --no-defaults -S "$d/mysqld.sock" -u root ping \
-        || { tail -20 "$d/error.log" >&2; return 1; }
+    make_tls
+    copy_tls "$d" mysql
+    launch_maria || return 1
     mariadb --no-defaults -S "$d/mysqld.sock" -u root -e \
         "CREATE DATABASE IF NOT EXISTS \`$MARIA_DB\`;
          CREATE USER IF NOT EXISTS '$MARIA_USER'@'%' IDENTIFIED BY '$MARIA_PASSWORD';
          GRANT ALL PRIVILEGES ON \`$MARIA_DB\`.* TO '$MARIA_USER'@'%'; FLUSH PRIVILEGES;"
-    log "mariadb ready: 127.0.0.1:$MARIA_PORT user=$MARIA_USER password=$MARIA_PASSWORD db=$MARIA_DB (root: socket $d/mysqld.sock)"
+    log "mariadb ready: 127.0.0.1:$MARIA_PORT user=$MARIA_USER password=$MARIA_PASSWORD db=$MARIA_DB (root: socket $d/mysqld.sock; TLS)"
+}
+# launch_maria: starts the server on its existing data directory (start_maria, resume maria)
+launch_maria() {
+    local d=$SVC_BASE/maria
+    setsid mariadbd --no-defaults --user=mysql --datadir="$d/data" --socket="$d/mysqld.sock" \
+        --pid-file="$d/mysqld.pid" --port="$MARIA_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+        --log-error="$d/error.log" --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=2 \
+        --ssl-ca="$d/ca.crt" --ssl-cert="$d/server.crt" --ssl-key="$d/server.key" \
+        --skip-log-bin > "$d/stdout.log" 2>&1 < /dev/null &
+    wait_until "$WAIT_S" "mariadb :$MARIA_PORT" mariadb-admin --no-defaults -S "$d/mysqld.sock" -u root ping \
+        || { tail -20 "$d/error.log" >&2; return 1; }
+}
+# signal_maria STOP|CONT: the server process (a stalled server, for the stall tests)
+signal_maria() {
+    kill -"$1" "$(cat "$SVC_BASE/maria/mysqld.pid")"
 }
 stop_maria() {
     kill_pidfile "$SVC_BASE/maria/mysqld.pid"
@@ -217,6 +268,7 @@ env_all() {
     echo "export CACHEME_TEST_FAILOVER_PORTS=\"$FAILOVER_PORTS\""
     echo "export CACHEME_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$PG_DB"
     echo "export CACHEME_TEST_MYSQL_URL=mysql://$MARIA_USER:$MARIA_PASSWORD@127.0.0.1:$MARIA_PORT/$MARIA_DB"
+    echo "export CACHEME_TEST_TLS_DIR=$SVC_BASE/tls"   # ca.crt, client.crt, client.key of the servers' CA
     env_mongo
 }
 stop_all()  {   # in parallel; each waits for its own processes to exit
@@ -258,8 +310,18 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
                 mongo) stop_mongo ;;
                 *) echo "unknown service $what" >&2; exit 2 ;;
             esac ;;
+        resume)
+            case $what in
+                pg) launch_pg ;; maria) launch_maria ;;
+                *) echo "resume: pg or maria" >&2; exit 2 ;;
+            esac ;;
+        signal)
+            case ${3:-} in
+                pg) signal_pg "$what" ;; maria) signal_maria "$what" ;;
+                *) echo "signal STOP|CONT pg|maria" >&2; exit 2 ;;
+            esac ;;
         status) status_all ;;
         env) env_all ;;
-        *) echo "usage: $0 install|start|stop|status|env [redis|cluster|failover-cluster|pg|maria|mongo|all]" >&2; exit 2 ;;
+        *) echo "usage: $0 install|start|stop|resume|signal|status|env [redis|cluster|failover-cluster|pg|maria|mongo|all]" >&2; exit 2 ;;
     esac
 fi

@@ -31,7 +31,8 @@ bool is_ip_literal(const std::string& host) {
 // and the storage timeout as the server's statement_timeout.
 Pool::Params connection_params(const sql::Url& url, const sql::Settings& settings, const sql::TlsOptions& tls) {
   Pool::Params params;
-  if (!url.host.empty()) params.emplace_back(is_ip_literal(url.host) ? "hostaddr" : "host", url.host);
+  if (!url.host.empty()) params.emplace_back("host", url.host);  // verify-full checks the certificate against it
+  if (is_ip_literal(url.host)) params.emplace_back("hostaddr", url.host);
   if (url.port) params.emplace_back("port", std::to_string(*url.port));
   if (!url.user.empty()) params.emplace_back("user", url.user);
   if (url.password) params.emplace_back("password", *url.password);

@@ -74,12 +74,12 @@ class SqliteStorage final : public Storage {
     if (shared_->outstanding.abandon(id)) worker_.abandon(id);
   }
 
-  // One connection, on the worker; it counts as down while a batch runs past the timeout (a
+  // One connection, on the worker; down while its batches fail or one runs past the timeout (a
   // lock held by another connection, a stalled disk).
   StorageHealth health() const override {
     StorageHealth h = shared_->outstanding.health();
     h.connections = closed_ ? 0 : 1;
-    h.connections_up = h.connections > 0 && worker_.busy_for() <= timeout_ ? 1 : 0;
+    h.connections_up = h.connections > 0 && worker_.usable(timeout_) ? 1 : 0;
     return h;
   }
 

@@ -41,7 +41,27 @@ void Worker::submit(Operation op) {
 void Worker::abandon(core::IoId id) {
   std::lock_guard lock(mutex_);
   auto it = std::find_if(queue_.begin(), queue_.end(), [id](const Operation& op) { return id_of(op) == id; });
-  if (it != queue_.end()) queue_.erase(it);
+  if (it != queue_.end())
+    queue_.erase(it);
+  else
+    abandoned_.insert(id.v);  // in the running batch: skipped unless already started
+}
+
+bool Worker::take_abandoned(core::IoId id) {
+  std::lock_guard lock(mutex_);
+  return abandoned_.erase(id.v) > 0;
+}
+
+void Worker::note_failure() {
+  last_failure_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+bool Worker::usable(std::chrono::milliseconds timeout) const {
+  const std::chrono::steady_clock::duration failed(last_failure_.load(std::memory_order_relaxed));
+  // Twice the timeout: a batch behind a lock waits about one timeout before it fails again.
+  const bool failing =
+      failed.count() != 0 && std::chrono::steady_clock::now().time_since_epoch() - failed <= 2 * timeout;
+  return !failing && busy_for() <= timeout;
 }
 
 std::chrono::steady_clock::duration Worker::busy_for() const {
@@ -95,7 +115,15 @@ void Worker::run(OpenedFn opened, DeliverFn deliver) {
     }
     batch_started_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     auto done = execute(*db, batch);
+    const bool failed = std::any_of(done.begin(), done.end(), [](const Completion& c) {
+      return (c.is_fetch ? c.fetch.status : c.status) != core::IoStatus::ok;
+    });
+    if (failed) note_failure();
     batch_started_.store(0, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(mutex_);
+      abandoned_.clear();  // those of this batch that had already run
+    }
     deliver(std::move(done));
   }
 }
@@ -108,6 +136,7 @@ std::vector<Completion> Worker::execute(Database& db, std::vector<Operation>& ba
   const bool sweep = sweep_.due(steady);
   const bool writes = std::any_of(batch.begin(), batch.end(), is_write);
   bool transaction = (writes || sweep) && db.begin();
+  if ((writes || sweep) && !transaction) note_failure();  // locked elsewhere, even if all is abandoned
   std::vector<Completion> out;
   out.reserve(batch.size());
   std::vector<std::size_t> written;  // indexes in `out` of writes that succeeded so far
@@ -126,6 +155,9 @@ std::vector<Completion> Worker::execute(Database& db, std::vector<Operation>& ba
   for (auto& op : batch) {
     Completion c;
     c.id = id_of(op);
+    // Given up by the core while the batch waited (a lock held elsewhere: each statement may wait
+    // up to the busy timeout): skipped, so a stuck batch does not wait once per operation.
+    if (take_abandoned(c.id)) continue;
     std::visit(Overloaded{
                    [&](core::FetchRequest& r) {
                      c.is_fetch = true;

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -65,6 +66,10 @@ class Worker {
   /// How long the current batch has been running (zero when idle; thread-safe).
   std::chrono::steady_clock::duration busy_for() const;
 
+  /// Whether the connection serves: no operation failed within two `timeout`s (a lock held
+  /// by another connection fails writes) and the current batch has not run past it (thread-safe).
+  bool usable(std::chrono::milliseconds timeout) const;
+
   /// Stops the thread after its current batch; returns the operations it never ran.
   std::vector<Operation> stop();
 
@@ -75,18 +80,22 @@ class Worker {
   void run(OpenedFn opened, DeliverFn deliver);
   std::vector<Completion> execute(Database& db, std::vector<Operation>& batch);
   void count(const char* name, std::uint64_t n = 1);
+  bool take_abandoned(core::IoId id);
+  void note_failure();
 
   const std::string path_;
   const std::string table_;
   const bool init_;
   const std::chrono::milliseconds busy_timeout_;
   std::atomic<std::int64_t> batch_started_{0};  // steady_clock ticks; 0: idle
+  std::atomic<std::int64_t> last_failure_{0};  // steady_clock ticks of the last failed batch
   std::thread thread_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Operation> queue_;  // guarded by mutex_
   bool stopping_ = false;         // guarded by mutex_
   std::map<std::string, std::uint64_t> counts_;  // guarded by mutex_
+  std::unordered_set<std::uint64_t> abandoned_;  // guarded by mutex_: in the running batch
   sql::SweepSchedule sweep_;                     // worker thread only
 };
 

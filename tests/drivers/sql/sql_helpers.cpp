@@ -10,12 +10,18 @@
 
 #if CACHEME_TEST_SQLITE
 #include <sqlite3.h>
+
+#include "cacheme/drivers/sqlite.hpp"
 #endif
 #if CACHEME_TEST_POSTGRES
 #include <libpq-fe.h>
+
+#include "cacheme/drivers/postgres.hpp"
 #endif
 #if CACHEME_TEST_MYSQL
 #include <mysql.h>
+
+#include "cacheme/drivers/mysql.hpp"
 #endif
 
 namespace cacheme::test::sql {
@@ -155,5 +161,24 @@ long long count_rows(const Target& target, const std::string& table) {
 }
 
 bool execute(const Target& target, const std::string& statement) { return run(target, statement, false) == 0; }
+
+bool connect_storage([[maybe_unused]] Backend backend, [[maybe_unused]] drivers::Reactor& reactor,
+                     [[maybe_unused]] const std::string& url, [[maybe_unused]] const drivers::StorageOptions& options,
+                     [[maybe_unused]] drivers::CompletionSink sink, [[maybe_unused]] drivers::ConnectDone done) {
+  switch (backend) {
+#if CACHEME_TEST_SQLITE
+    case Backend::sqlite: drivers::connect_sqlite(reactor, url, options, std::move(sink), std::move(done)); return true;
+#endif
+#if CACHEME_TEST_POSTGRES
+    case Backend::postgres:
+      drivers::connect_postgres(reactor, url, options, std::move(sink), std::move(done));
+      return true;
+#endif
+#if CACHEME_TEST_MYSQL
+    case Backend::mysql: drivers::connect_mysql(reactor, url, options, std::move(sink), std::move(done)); return true;
+#endif
+    default: return false;
+  }
+}
 
 }  // namespace cacheme::test::sql

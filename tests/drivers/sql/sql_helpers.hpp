@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cacheme/drivers/storage.hpp"
+
 namespace cacheme::test::sql {
 
 enum class Backend { sqlite, postgres, mysql };
@@ -30,5 +32,9 @@ long long count_rows(const Target& target, const std::string& table);
 
 /// Runs `statement` (no parameters: test-made table names only); false on an error.
 bool execute(const Target& target, const std::string& statement);
+
+/// Calls the `connect_*` of `backend`; false when that driver is not built.
+bool connect_storage(Backend backend, drivers::Reactor& reactor, const std::string& url,
+                     const drivers::StorageOptions& options, drivers::CompletionSink sink, drivers::ConnectDone done);
 
 }  // namespace cacheme::test::sql

@@ -9,15 +9,6 @@
 #include "cacheme/errc.hpp"
 #include "reactor_loops.hpp"
 #include "sql_helpers.hpp"
-#if CACHEME_TEST_SQLITE
-#include "cacheme/drivers/sqlite.hpp"
-#endif
-#if CACHEME_TEST_POSTGRES
-#include "cacheme/drivers/postgres.hpp"
-#endif
-#if CACHEME_TEST_MYSQL
-#include "cacheme/drivers/mysql.hpp"
-#endif
 
 namespace {
 
@@ -79,18 +70,7 @@ struct Client {
         [this](cacheme::core::IoId id, FetchResult r) { fetched[id.v] = std::move(r); },
         [this](cacheme::core::IoId id, IoStatus s) { written[id.v] = s; }};
     auto done = [&result](cacheme::Result<std::unique_ptr<cacheme::drivers::Storage>> r) { result = std::move(r); };
-    switch (t.backend) {
-#if CACHEME_TEST_SQLITE
-      case Backend::sqlite: cacheme::drivers::connect_sqlite(loop.reactor(), url, options, sink, done); break;
-#endif
-#if CACHEME_TEST_POSTGRES
-      case Backend::postgres: cacheme::drivers::connect_postgres(loop.reactor(), url, options, sink, done); break;
-#endif
-#if CACHEME_TEST_MYSQL
-      case Backend::mysql: cacheme::drivers::connect_mysql(loop.reactor(), url, options, sink, done); break;
-#endif
-      default: FAIL("backend not built");
-    }
+    if (!sqlt::connect_storage(t.backend, loop.reactor(), url, options, sink, done)) FAIL("backend not built");
     REQUIRE_FALSE(result.has_value());  // never from inside the connect call
     REQUIRE(loop.run_until([&] { return result.has_value(); }, max));
     if (!*result) return result->error();

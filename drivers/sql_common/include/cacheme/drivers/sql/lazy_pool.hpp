@@ -365,9 +365,11 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     const auto limit = settings_.timeout + std::max(kMinOverdueMargin, settings_.timeout / 2);
     const auto now = std::chrono::steady_clock::now();
     std::vector<Operation> failed;
+    bool closed_any = false;
     for (auto& conn : conns_) {
       auto it = running_.find(conn.get());
       if (it == running_.end() || now - it->second.started <= limit) continue;
+      closed_any = true;
       ++health_.connection_timeouts;
       auto node = running_.extract(it);
       conn->close();
@@ -377,7 +379,10 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
         failed.push_back(std::move(node.mapped()));
     }
     for (const auto& op : failed) deliver(op, false, {});
-    pump();
+    if (closed_any)
+      pump();  // replaces the connections as the queue needs
+    else
+      arm_watchdog();  // a pump here would also start sweeps with no traffic
   }
 
   void fail_all_queued() {
