@@ -170,7 +170,9 @@ TEST_CASE("sqlite: the file locked by another connection under load", "[sql][sta
   REQUIRE(c.last_ok_store);
   const auto recovered = *c.last_ok_store - unlocked;
   c.drain();
-  INFO("RSS before " << before << " KiB, peak " << peak << " KiB; ok " << c.ok << ", errors " << c.errors
+  INFO("RSS before " << before << " KiB, peak " << peak << " KiB; recovered in "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(recovered).count() << " ms; ok " << c.ok
+                     << ", errors " << c.errors
                      << ", abandoned " << c.abandoned);
   CHECK(c.late == 0);
   CHECK(c.overloaded > 0);
