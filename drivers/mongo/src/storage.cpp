@@ -12,26 +12,9 @@ namespace cacheme::drivers {
 namespace mongo {
 namespace {
 
-// Loop-thread state the workers' posts reach; they hold it weakly, so a destroyed storage
-// receives nothing.
-struct Shared {
-  CompletionSink sink;
-  sql::Outstanding outstanding;
-};
-
-void report(const CompletionSink& sink, Completion& c) {
-  if (c.is_fetch) {
-    if (sink.fetched) sink.fetched(c.id, std::move(c.fetch));
-  } else if (sink.written) {
-    sink.written(c.id, c.status);
-  }
-}
-
-// Reports the completions of operations still outstanding (not those the core abandoned).
-void deliver(Shared& shared, std::vector<Completion>& completions) {
-  for (auto& c : completions)
-    if (shared.outstanding.finish(c.id)) report(shared.sink, c);
-}
+using Shared = sql::WorkerShared;
+using sql::deliver;
+using sql::report;
 
 void post_completions(Reactor& reactor, const std::weak_ptr<Shared>& weak, std::vector<Completion> done) {
   reactor.post([weak, done = std::move(done)]() mutable {

@@ -18,26 +18,9 @@ namespace {
 // 65,536 small operations are a few MiB.
 constexpr std::size_t kDefaultMaxOutstanding = 65'536;
 
-// Loop-thread state the worker's posts reach; they hold it weakly, so a destroyed storage
-// receives nothing.
-struct Shared {
-  CompletionSink sink;
-  sql::Outstanding outstanding;
-};
-
-// Reports the completions of operations still outstanding (not those the core abandoned).
-void report(const CompletionSink& sink, Completion& c) {
-  if (c.is_fetch) {
-    if (sink.fetched) sink.fetched(c.id, std::move(c.fetch));
-  } else if (sink.written) {
-    sink.written(c.id, c.status);
-  }
-}
-
-void deliver(Shared& shared, std::vector<Completion>& completions) {
-  for (auto& c : completions)
-    if (shared.outstanding.finish(c.id)) report(shared.sink, c);
-}
+using Shared = sql::WorkerShared;
+using sql::deliver;
+using sql::report;
 
 class SqliteStorage final : public Storage {
  public:

@@ -60,6 +60,24 @@ long load_for(LoadClient<Loop>& c, Clock::duration length, int per_step) {
   return peak;
 }
 
+// What every stall must show once it is over and the client drained: nothing came back for an
+// abandoned operation, refusals were immediate, memory stayed flat, the storage served again
+// within a second, and its health counted what happened.
+void check_stall(LoadClient<Loop>& c, const cacheme::drivers::StorageHealth& during, long before, long peak,
+                 Clock::duration recovered) {
+  INFO("RSS before " << before << " KiB, peak " << peak << " KiB; recovered in "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(recovered).count() << " ms; ok " << c.ok
+                     << ", errors " << c.errors << ", abandoned " << c.abandoned);
+  CHECK(c.late == 0);
+  CHECK(c.overloaded > 0);
+  CHECK(c.slowest_refusal < 100ms);
+  CHECK(peak - before < kRssCeilingKib);
+  CHECK(recovered < 1s);
+  CHECK(during.abandoned > 0);
+  CHECK(c.storage->health().overloaded == c.overloaded);
+  CHECK(c.storage->health().outstanding == 0);
+}
+
 // SIGSTOP under load for 3 s: refusals are immediate, nothing comes back for an abandoned
 // operation, memory stays flat, stalled connections are closed, and after SIGCONT the pool
 // serves again within a second.
@@ -79,17 +97,8 @@ void stall_under_load(ServiceInstance& server, LoadClient<Loop>& c) {
   }
   const auto recovered = *c.last_ok - woke;
   c.drain();
-  INFO("RSS before " << before << " KiB, peak " << peak << " KiB; recovered in "
-                     << std::chrono::duration_cast<std::chrono::milliseconds>(recovered).count() << " ms");
-  CHECK(c.late == 0);
-  CHECK(c.overloaded > 0);
-  CHECK(c.slowest_refusal < 100ms);
-  CHECK(peak - before < kRssCeilingKib);
-  CHECK(recovered < 1s);
-  CHECK(during.abandoned > 0);
+  check_stall(c, during, before, peak, recovered);
   CHECK(during.connection_timeouts >= 1);
-  CHECK(c.storage->health().overloaded == c.overloaded);
-  CHECK(c.storage->health().outstanding == 0);
 }
 
 // The server stopped: operations fail promptly (no wait for the timeout), then the pool
@@ -170,18 +179,8 @@ TEST_CASE("sqlite: the file locked by another connection under load", "[sql][sta
   REQUIRE(c.last_ok_store);
   const auto recovered = *c.last_ok_store - unlocked;
   c.drain();
-  INFO("RSS before " << before << " KiB, peak " << peak << " KiB; recovered in "
-                     << std::chrono::duration_cast<std::chrono::milliseconds>(recovered).count() << " ms; ok " << c.ok
-                     << ", errors " << c.errors
-                     << ", abandoned " << c.abandoned);
-  CHECK(c.late == 0);
-  CHECK(c.overloaded > 0);
-  CHECK(c.slowest_refusal < 100ms);
-  CHECK(peak - before < kRssCeilingKib);
-  CHECK(recovered < 1s);
-  CHECK(during.abandoned > 0);
+  check_stall(c, during, before, peak, recovered);
   CHECK(during.connections_up == 0);  // its writes fail behind the lock
-  CHECK(c.storage->health().overloaded == c.overloaded);
   c.loop.run_for(2 * kTimeout);  // health's memory of the last failure
   CHECK(c.storage->health().connections_up == 1);
   CHECK(c.storage->health().outstanding == 0);

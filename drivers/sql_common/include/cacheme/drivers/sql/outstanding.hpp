@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "cacheme/core/ids.hpp"
 #include "cacheme/drivers/storage.hpp"
@@ -50,5 +52,29 @@ class Outstanding {
   std::unordered_set<std::uint64_t> ids_;
   StorageHealth health_;
 };
+
+/// Loop-thread state a worker storage's posts reach; they hold it weakly, so a destroyed storage
+/// receives nothing.
+struct WorkerShared {
+  CompletionSink sink;
+  Outstanding outstanding;
+};
+
+/// Hands a worker's completion (fields `id`, `is_fetch`, `fetch`, `status`) to `sink`.
+template <class Completion>
+void report(const CompletionSink& sink, Completion& c) {
+  if (c.is_fetch) {
+    if (sink.fetched) sink.fetched(c.id, std::move(c.fetch));
+  } else if (sink.written) {
+    sink.written(c.id, c.status);
+  }
+}
+
+/// Reports the completions of operations still outstanding (not those the core abandoned).
+template <class Completion>
+void deliver(WorkerShared& shared, std::vector<Completion>& completions) {
+  for (auto& c : completions)
+    if (shared.outstanding.finish(c.id)) report(shared.sink, c);
+}
 
 }  // namespace cacheme::drivers::sql
