@@ -286,3 +286,24 @@ TEMPLATE_LIST_TEST_CASE("mongo: bad URLs, a server that is down, close with work
   REQUIRE(c.loop.run_until([&] { return c.fetched.count(900) > 0; }));
   CHECK(c.fetched[900].status == IoStatus::backend_error);
 }
+
+TEMPLATE_LIST_TEST_CASE("mongo: the cap on outstanding operations, abandon, health", "[mongo]", cacheme::test::Loops) {
+  auto url = server_url();
+  if (!url) return;
+  TestCollection t(*url);
+  Client<TestType> c;
+  REQUIRE_FALSE(c.connect(t.url("&pool_size=1&max_outstanding=5")));
+  for (std::uint64_t i = 1; i <= 12; ++i) c.storage->start(cacheme::core::FetchRequest{{i}, {1}, {"cap"}});
+  CHECK(c.fetched.empty());  // refusals are posted too
+  CHECK(c.storage->health().outstanding == 5);
+  CHECK(c.storage->health().overloaded == 7);
+  c.storage->abandon({5});
+  CHECK(c.storage->health().abandoned == 1);
+  REQUIRE(c.loop.run_until([&] { return c.fetched.size() == 11; }));
+  c.loop.run_for(100ms);
+  CHECK_FALSE(c.fetched.count(5));  // never a completion for the abandoned one
+  for (std::uint64_t i = 1; i <= 12; ++i)
+    if (i != 5) CHECK(c.fetched[i].status == (i < 5 ? IoStatus::ok : IoStatus::overloaded));
+  CHECK(c.storage->health().outstanding == 0);
+  CHECK(c.storage->health().connections == 1);
+}

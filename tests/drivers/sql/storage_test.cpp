@@ -362,3 +362,34 @@ TEMPLATE_LIST_TEST_CASE("sql: many concurrent operations, then close", "[sql]", 
     CHECK(c.written[after.v] == IoStatus::backend_error);
   });
 }
+
+TEMPLATE_LIST_TEST_CASE("sql: the cap on outstanding operations, abandon, health", "[sql]", cacheme::test::Loops) {
+  for_each_target([](const Target& t) {
+    Table table{t};
+    Client<TestType> c;
+    REQUIRE(c.connect(t, sqlt::url_for(t, table.name, "&init=1&pool_size=2&max_outstanding=5")) == std::error_code{});
+    std::vector<std::uint64_t> ids;
+    for (int i = 0; i < 12; ++i) {
+      ids.push_back(c.id().v);
+      c.storage->start(cacheme::core::FetchRequest{{ids.back()}, {1}, {"cap:" + std::to_string(i)}});
+    }
+    CHECK(c.fetched.empty());  // refusals are posted too
+    CHECK(c.storage->health().outstanding == 5);
+    CHECK(c.storage->health().overloaded == 7);
+    c.storage->abandon({ids[4]});  // the last one admitted: still queued (or running) here
+    CHECK(c.storage->health().abandoned == 1);
+    CHECK(c.storage->health().outstanding == 4);
+    c.loop.run_for(300ms);
+    CHECK(c.fetched.size() == 11);  // never a completion for the abandoned one
+    CHECK_FALSE(c.fetched.count(ids[4]));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (i == 4) continue;
+      INFO(i);
+      CHECK(c.fetched[ids[i]].status == (i < 5 ? IoStatus::ok : IoStatus::overloaded));
+    }
+    const auto h = c.storage->health();
+    CHECK(h.outstanding == 0);
+    CHECK(h.connections >= 1);
+    CHECK(h.connections_up == h.connections);
+  });
+}

@@ -1,8 +1,15 @@
 // SQL URL and option parsing, table-name validation, key ranges (label unit).
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <map>
+#include <string_view>
+#include <vector>
+
 #include "cacheme/drivers/sql/keys.hpp"
 #include "cacheme/drivers/sql/schema.hpp"
+#include "cacheme/drivers/sql/reconnect_backoff.hpp"
+#include "cacheme/drivers/sql/tls.hpp"
 #include "cacheme/drivers/sql/url.hpp"
 #include "cacheme/errc.hpp"
 
@@ -71,8 +78,15 @@ TEST_CASE("resolve_settings merges options and the query", "[sql][url]") {
   CHECK(s->init);
   CHECK(s->connect_timeout == std::chrono::milliseconds(250));
   CHECK(s->extra.at("sslmode") == "disable");
+  CHECK(s->timeout == std::chrono::milliseconds(9));
+  CHECK(s->max_outstanding == 0);  // the driver's default
+  auto capped = sql::resolve_settings(*sql::parse_url("mysql://h/db?max_outstanding=1000000"), {}, 50);
+  REQUIRE(capped);
+  CHECK(capped->max_outstanding == 1'000'000);
+  CHECK(sql::default_max_outstanding(50) == 10'000);
   for (const char* bad : {"?table=a-b", "?table=1a", "?table=", "?pool_size=x", "?pool_size=1001", "?init=maybe",
-                          "?connect_timeout=0", "?sslmode=disable", "?other=1"}) {
+                          "?connect_timeout=0", "?sslmode=disable", "?other=1", "?timeout=0", "?timeout=-5",
+                          "?max_outstanding=0", "?max_outstanding=1000001", "?max_outstanding=x"}) {
     INFO(bad);
     auto r = sql::resolve_settings(*sql::parse_url(std::string("mysql://h/db") + bad), {}, 50);
     REQUIRE_FALSE(r);
@@ -99,4 +113,52 @@ TEST_CASE("prefix_successor bounds a prefix range", "[sql][keys]") {
 TEST_CASE("distinct_valid_keys drops duplicates and overlong keys", "[sql][keys]") {
   const std::vector<std::string> keys{"a", "b", "a", std::string(513, 'x'), std::string(512, 'y'), "b"};
   CHECK(sql::distinct_valid_keys(keys) == std::vector<std::string>{"a", "b", std::string(512, 'y')});
+}
+
+TEST_CASE("parse_tls checks modes, files and pairs", "[sql][tls]") {
+  constexpr std::array<std::string_view, 3> modes = {"disable", "require", "verify-full"};
+  auto settings = [](std::map<std::string, std::string> extra) {
+    sql::Settings s;
+    s.extra = std::move(extra);
+    return s;
+  };
+  const std::string file = CACHEME_SQL_DIR "/postgresql.sql";  // any readable file
+  auto ok = sql::parse_tls(settings({{"sslmode", "verify-full"}, {"sslrootcert", file}, {"sslcert", file},
+                                     {"sslkey", file}}),
+                           "test", modes);
+  REQUIRE(ok);
+  CHECK(ok->mode == "verify-full");
+  CHECK(ok->root_cert == file);
+  CHECK(sql::parse_tls(settings({}), "test", modes)->mode.empty());
+  for (const auto& bad : std::vector<std::map<std::string, std::string>>{
+           {{"sslmode", "prefer"}},                   // not one of the backend's
+           {{"sslmode", "verify-full"}},              // verifying without a CA
+           {{"sslrootcert", "/nonexistent/ca.pem"}},  // unreadable
+           {{"sslcert", file}},                       // without its key
+           {{"sslkey", file}}}) {
+    auto r = sql::parse_tls(settings(bad), "test", modes);
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == make_error_code(errc::bad_option));
+  }
+}
+
+TEST_CASE("reconnect backoff doubles up to its cap, with jitter in the upper half", "[sql][backoff]") {
+  using namespace std::chrono_literals;
+  sql::ReconnectBackoff b(42);
+  const auto t0 = sql::ReconnectBackoff::Clock::time_point{} + 1h;
+  CHECK_FALSE(b.failing());
+  std::chrono::milliseconds full = sql::ReconnectBackoff::kFirst;
+  for (int i = 0; i < 12; ++i) {
+    b.failed(t0);
+    const auto wait = b.next_attempt() - t0;
+    INFO(i);
+    CHECK(wait >= full / 2);
+    CHECK(wait <= full);
+    full = std::min(full * 2, sql::ReconnectBackoff::kMax);
+  }
+  CHECK(b.failing());
+  b.succeeded();
+  CHECK_FALSE(b.failing());
+  b.failed(t0);
+  CHECK(b.next_attempt() - t0 <= sql::ReconnectBackoff::kFirst);
 }
