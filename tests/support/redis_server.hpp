@@ -95,9 +95,20 @@ class RedisServer {
     return false;
   }
 
+  /// Stalls the server (SIGSTOP): it keeps its connections and accepts new ones (the kernel does)
+  /// but answers nothing, like a server in a long GC pause or behind a partition.
+  void pause() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  /// Lets a paused server run again (SIGCONT).
+  void resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
+
   /// Stops the server (SIGTERM) and reaps it; does nothing when it is not running.
   void stop() {
     if (pid_ <= 0) return;
+    ::kill(pid_, SIGCONT);  // a paused server cannot act on SIGTERM
     ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;

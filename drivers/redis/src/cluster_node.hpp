@@ -56,6 +56,8 @@ class ClusterNode final : private PoolListener {
     out = pick(key);
     return true;
   }
+  /// The pool's connections and counters (zeros before first use).
+  PoolHealth health() const { return pool_ ? pool_->health() : PoolHealth{}; }
   /// Writes every connection's buffered commands; destroys retired pools.
   void flush();
   /// Closes for good: waiting users get nullptr, pending replies come back as nullptr.

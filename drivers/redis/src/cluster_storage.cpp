@@ -55,7 +55,7 @@ std::function<void(const redisReply*)> ClusterStorage::count_write(std::shared_p
   return [this, pending = std::move(pending), ok](const redisReply* r) {
     if (!ok(r)) pending->failed = true;
     if (--pending->left == 0)
-      queue_.written(pending->id, pending->failed ? core::IoStatus::backend_error : core::IoStatus::ok);
+      complete_write(pending->id, pending->failed ? core::IoStatus::backend_error : core::IoStatus::ok);
   };
 }
 
@@ -65,6 +65,7 @@ struct ClusterStorage::Routed {
   std::uint16_t slot = 0;
   std::string order_key;  // writes: the key whose connection keeps them in order
   Clock::time_point deadline;
+  std::optional<core::IoId> op;  // the core's operation (none for flush_prefix's commands)
   bool moved = false;  // followed a MOVED already
   bool asked = false;  // followed an ASK already
   std::function<void(const redisReply*)> done;  // the final reply (nullptr: no reply)
@@ -109,6 +110,7 @@ ClusterStorage::ClusterStorage(Reactor& reactor, RedisUrl url, std::size_t pool_
       url_(std::move(url)),
       pool_size_(pool_size),
       queue_(reactor, std::move(sink)),
+      ops_(url_.max_outstanding != 0 ? url_.max_outstanding : kOutstandingPerConnection),
       alive_(std::make_shared<ClusterStorage*>(this)) {}
 
 ClusterStorage::~ClusterStorage() {
@@ -126,6 +128,8 @@ void ClusterStorage::bootstrap_done(bool ok) {
     const std::size_t masters = std::max<std::size_t>(1, map_.masters().size());
     pool_size_ = (kDefaultPoolSize + masters - 1) / masters;
   }
+  if (ok && url_.max_outstanding == 0)
+    ops_.set_cap(pool_size_ * std::max<std::size_t>(1, map_.masters().size()) * kOutstandingPerConnection);
   // Possibly inside hiredis: hand the storage (or the error) over from a posted task, which
   // also drops the one-connection pools used to read the map (clean stack).
   auto owner = std::make_shared<std::unique_ptr<ClusterStorage>>(std::move(self_));
@@ -150,6 +154,37 @@ void ClusterStorage::close() {
   queue_.deliver_later();
 }
 
+StorageHealth ClusterStorage::health() const {
+  StorageHealth h;
+  for (const auto& n : nodes_) {
+    if (!n) continue;
+    const PoolHealth p = n->health();
+    h.connections += p.connections;
+    h.connections_up += p.connections_up;
+    h.reconnects += p.reconnects;
+    h.connection_timeouts += p.connection_timeouts;
+  }
+  h.outstanding = ops_.outstanding();
+  h.abandoned = ops_.abandoned();
+  h.overloaded = ops_.overloaded();
+  return h;
+}
+
+bool ClusterStorage::admit(core::IoId id, bool fetch) {
+  if (ops_.admit()) {
+    ops_.begin(id);
+    return true;
+  }
+  if (fetch)
+    queue_.fetched(id, {core::IoStatus::overloaded, {}});
+  else
+    queue_.written(id, core::IoStatus::overloaded);
+  queue_.deliver_later();  // posted: never inside start
+  return false;
+}
+
+bool ClusterStorage::abandoned(const Routed& cmd) const { return cmd.op && !ops_.live(*cmd.op); }
+
 std::map<std::string, std::uint64_t> ClusterStorage::command_counts() const {
   return {counts_.begin(), counts_.end()};
 }
@@ -171,8 +206,10 @@ ClusterNode& ClusterStorage::node(std::size_t index) {
 // ------------------------------------------------------------------ routing
 
 std::shared_ptr<ClusterStorage::Routed> ClusterStorage::make_command(std::vector<std::string> args,
-                                                                     std::uint16_t slot, std::string order_key) {
+                                                                     std::uint16_t slot, std::string order_key,
+                                                                     std::optional<core::IoId> op) {
   auto cmd = std::make_shared<Routed>();
+  cmd->op = op;
   cmd->args = std::move(args);
   cmd->slot = slot;
   cmd->order_key = std::move(order_key);
@@ -181,6 +218,7 @@ std::shared_ptr<ClusterStorage::Routed> ClusterStorage::make_command(std::vector
 }
 
 void ClusterStorage::route(const std::shared_ptr<Routed>& cmd) {
+  if (abandoned(*cmd)) return;  // dropped unsent (a retry, a redirect, a node still connecting)
   if (closed_) return cmd->done(nullptr);
   const auto owner = map_.owner(cmd->slot);
   if (!owner) {  // nobody serves the slot (yet): an error now, a fresher map for the next ones
@@ -193,6 +231,7 @@ void ClusterStorage::route(const std::shared_ptr<Routed>& cmd) {
 }
 
 void ClusterStorage::send_on(Connection* c, const std::shared_ptr<Routed>& cmd, bool asking) {
+  if (abandoned(*cmd)) return;  // waited for its node's connection past its timeout: dropped unsent
   if (!c) return cmd->done(nullptr);
   if (asking) {
     // ASKING holds for the next command of this connection only: both go out back to back.
@@ -209,10 +248,12 @@ void ClusterStorage::send_on(Connection* c, const std::shared_ptr<Routed>& cmd, 
     const std::vector<std::string_view> args(cmd->args.begin(), cmd->args.end());
     sent = c->send(args, on_reply);
   }
-  if (!sent) cmd->done(nullptr);
+  if (!sent) return cmd->done(nullptr);
+  if (cmd->op) ops_.sent(*cmd->op);
 }
 
 void ClusterStorage::on_reply(const std::shared_ptr<Routed>& cmd, const redisReply* r) {
+  if (cmd->op && !ops_.replied(*cmd->op)) return;  // abandoned: its reply is ignored
   if (!r) {  // connection lost: its node may be gone for good
     if (!closed_) refresh_map();
     return cmd->done(nullptr);
@@ -253,13 +294,14 @@ void ClusterStorage::retry_later(const std::shared_ptr<Routed>& cmd) {
 // ------------------------------------------------------------------ storage operations
 
 void ClusterStorage::start(core::FetchRequest req) {
+  if (!admit(req.id, true)) return;
   const std::size_t n = req.keys.size();
   if (n == 0) {
-    queue_.fetched(req.id, {});
+    complete_fetch(req.id, {});
   } else if (n == 1) {  // a get: GET alone, as on a single Redis
     const std::uint16_t slot = key_slot(req.keys[0]);
-    auto cmd = make_command({"GET", std::move(req.keys[0])}, slot, {});
-    cmd->done = [this, id = req.id](const redisReply* r) { queue_.fetched(id, get_result(r)); };
+    auto cmd = make_command({"GET", std::move(req.keys[0])}, slot, {}, req.id);
+    cmd->done = [this, id = req.id](const redisReply* r) { complete_fetch(id, get_result(r)); };
     route(cmd);
   } else {
     fetch_groups(req);
@@ -278,13 +320,13 @@ void ClusterStorage::fetch_groups(core::FetchRequest& req) {
   for (auto& [slot, indices] : groups) {
     std::vector<std::string> args{"MGET"};
     for (const std::size_t i : indices) args.push_back(std::move(req.keys[i]));
-    auto cmd = make_command(std::move(args), slot, {});
+    auto cmd = make_command(std::move(args), slot, {}, req.id);
     cmd->done = [this, gather, indices = std::move(indices)](const redisReply* r) {
       auto part = mget_result(r, indices.size());
       if (part.status != core::IoStatus::ok) gather->failed = true;
       for (std::size_t j = 0; j < part.values.size(); ++j) gather->result.values[indices[j]] = std::move(part.values[j]);
       if (--gather->left > 0) return;
-      queue_.fetched(gather->id, gather->failed ? failed_fetch() : std::move(gather->result));
+      complete_fetch(gather->id, gather->failed ? failed_fetch() : std::move(gather->result));
     };
     const auto owner = map_.owner(slot);
     if (!owner) {
@@ -302,8 +344,9 @@ void ClusterStorage::fetch_groups(core::FetchRequest& req) {
 }
 
 void ClusterStorage::start(core::StoreRequest req) {
+  if (!admit(req.id, false)) return;
   if (req.entries.empty()) {
-    queue_.written(req.id, core::IoStatus::ok);
+    complete_write(req.id, core::IoStatus::ok);
     return queue_.deliver_later();
   }
   // One SET per entry on its key's connection of its master: writes and deletes of one key
@@ -317,7 +360,7 @@ void ClusterStorage::start(core::StoreRequest req) {
       args.emplace_back("PX");
       args.push_back(std::to_string(e.ttl->count() > 0 ? e.ttl->count() : 1));
     }
-    auto cmd = make_command(std::move(args), slot, std::move(order_key));
+    auto cmd = make_command(std::move(args), slot, std::move(order_key), req.id);
     cmd->done = count_write(pending, &is_ok_status);
     route(cmd);
   }
@@ -325,8 +368,9 @@ void ClusterStorage::start(core::StoreRequest req) {
 }
 
 void ClusterStorage::start(core::EraseRequest req) {
+  if (!admit(req.id, false)) return;
   if (req.keys.empty()) {
-    queue_.written(req.id, core::IoStatus::ok);
+    complete_write(req.id, core::IoStatus::ok);
     return queue_.deliver_later();
   }
   // One DEL per slot (a multi-key command must be single-slot).
@@ -336,7 +380,7 @@ void ClusterStorage::start(core::EraseRequest req) {
     std::vector<std::string> args{"DEL"};
     for (const std::size_t i : indices) args.push_back(std::move(req.keys[i]));
     std::string order_key = args[1];
-    auto cmd = make_command(std::move(args), slot, std::move(order_key));
+    auto cmd = make_command(std::move(args), slot, std::move(order_key), req.id);
     cmd->done = count_write(pending, &is_integer);
     route(cmd);
   }

@@ -22,12 +22,14 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "cacheme/drivers/storage.hpp"
 #include "cluster_node.hpp"
 #include "cluster_slot_map.hpp"
 #include "completion_queue.hpp"
+#include "op_table.hpp"
 
 namespace cacheme::drivers::redis::detail {
 
@@ -45,6 +47,8 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
   void start(core::EraseRequest req) override;
   /// `SCAN MATCH` on every master, `UNLINK` of each page's keys grouped by slot.
   void flush_prefix(core::IoId id, std::string prefix) override;
+  void abandon(core::IoId id) override { ops_.abandon(id); }
+  StorageHealth health() const override;
   std::map<std::string, std::uint64_t> command_counts() const override;
   void close() override;
 
@@ -57,8 +61,20 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
 
   ClusterStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink);
 
+  // operations (see OpTable): admission, completion unless abandoned
+  bool admit(core::IoId id, bool fetch);
+  void complete_fetch(core::IoId id, core::FetchResult r) {
+    if (ops_.finish(id)) queue_.fetched(id, std::move(r));
+  }
+  void complete_write(core::IoId id, core::IoStatus s) {
+    if (ops_.finish(id)) queue_.written(id, s);
+  }
+  /// Whether `cmd` belongs to an operation the core gave up on (then it is not sent again).
+  bool abandoned(const Routed& cmd) const;
+
   // routing
-  std::shared_ptr<Routed> make_command(std::vector<std::string> args, std::uint16_t slot, std::string order_key);
+  std::shared_ptr<Routed> make_command(std::vector<std::string> args, std::uint16_t slot, std::string order_key,
+                                       std::optional<core::IoId> op = std::nullopt);
   void route(const std::shared_ptr<Routed>& cmd);
   void send_on(Connection* c, const std::shared_ptr<Routed>& cmd, bool asking);
   void on_reply(const std::shared_ptr<Routed>& cmd, const redisReply* r);
@@ -89,6 +105,7 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
   std::size_t pool_size_;  // per master; set at registration when 0
   CompletionQueue queue_;
   CommandCounts counts_;
+  OpTable ops_;  // its cap is set once the masters are known
   SlotMap map_;
   bool refreshing_ = false;
   TimerId refresh_timer_ = 0;

@@ -52,6 +52,9 @@ void Connection::connect() {
     report_down_later();
     return;
   }
+  // A peer that vanished without a FIN or RST (a partition, a dead host) is noticed by the
+  // kernel's keepalive probes (15 s idle, then 3 probes 5 s apart: hiredis's defaults).
+  redisEnableKeepAlive(&ac->c);
   ac_ = ac;
   fd_ = ac->c.fd;
   state_ = State::connecting;
@@ -95,6 +98,16 @@ void Connection::close() {
   free_context();
 }
 
+void Connection::abort(std::string why) {
+  if (!ac_ || state_ == State::closed || state_ == State::dying) return;
+  last_error_ = std::move(why);
+  if (in_hiredis_ > 0) {
+    drop_requested_ = true;  // on_ready / flush frees it once hiredis has returned
+    return;
+  }
+  free_context();  // the cleanup hook reports on_down: the listener reconnects
+}
+
 bool Connection::send(std::span<const std::string_view> args, ReplyFn fn) {
   if (!ac_ || args.empty() || state_ == State::dying || state_ == State::closed) return false;
   std::array<const char*, kInlineArgs> argv_inline;
@@ -120,6 +133,7 @@ bool Connection::send(std::span<const std::string_view> args, ReplyFn fn) {
     return false;
   req.release();
   ++in_flight_;
+  sent_at_.push_back(std::chrono::steady_clock::now());
   if (const auto it = counts_.find(args[0]); it != counts_.end())
     ++it->second;
   else
@@ -162,6 +176,7 @@ void Connection::become_up() {
   if (state_ != State::connecting) return;
   state_ = State::up;
   backoff_ = kFirstBackoff;
+  ++ups_;
   if (connect_timer_) reactor_.cancel(connect_timer_);
   connect_timer_ = 0;
   listener_.on_up(*this);
@@ -213,6 +228,7 @@ void Connection::on_reply(redisAsyncContext*, void* reply, void* privdata) noexc
   const std::unique_ptr<Request> req(static_cast<Request*>(privdata));
   Connection* c = req->conn;
   --c->in_flight_;
+  if (!c->sent_at_.empty()) c->sent_at_.pop_front();
   // A nullptr reply means the context is being freed: pick this connection no more.
   if (!reply && c->state_ == State::up) c->state_ = State::dying;
   req->fn(static_cast<const redisReply*>(reply));

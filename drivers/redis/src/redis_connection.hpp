@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +64,18 @@ class Connection {
   bool up() const noexcept { return state_ == State::up; }
   /// Commands sent on this connection whose reply has not arrived.
   std::size_t in_flight() const noexcept { return in_flight_; }
+  /// When the oldest command still waiting for its reply was sent (nullopt: none waits).
+  std::optional<std::chrono::steady_clock::time_point> oldest_sent() const {
+    if (sent_at_.empty()) return std::nullopt;
+    return sent_at_.front();
+  }
+  /// How often this connection came up (more than once: it reconnected).
+  std::uint64_t ups() const noexcept { return ups_; }
+
+  /// Drops the connection now (its pending replies get nullptr: the operations fail at once)
+  /// and lets the listener reconnect it, as after any loss. `why` goes to `on_down`. Not from
+  /// inside hiredis (then it happens once hiredis has returned).
+  void abort(std::string why);
 
   /// Pipelines one command (binary-safe arguments, `args[0]` is its name). Returns false,
   /// without calling `fn`, when there is no usable context.
@@ -109,6 +123,10 @@ class Connection {
   Interest interest_ = Interest::none;
   State state_ = State::idle;
   std::size_t in_flight_ = 0;
+  // Send time of every command whose reply has not arrived, oldest first (hiredis answers in
+  // order): the pool closes a connection whose oldest reply is overdue.
+  std::deque<std::chrono::steady_clock::time_point> sent_at_;
+  std::uint64_t ups_ = 0;
   std::size_t handshake_left_ = 0;
   bool tcp_connected_ = false;
   bool drop_requested_ = false;  // free the context once hiredis has returned

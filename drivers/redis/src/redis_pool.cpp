@@ -1,5 +1,6 @@
 #include "redis_pool.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -7,9 +8,27 @@
 #include "cacheme/errc.hpp"
 
 namespace cacheme::drivers::redis::detail {
+namespace {
+
+using std::chrono::milliseconds;
+
+/// How late a reply may be beyond the storage timeout before its connection is declared
+/// stalled: a quarter of the timeout, within [100 ms, 1 s]. By then the core has failed the
+/// operation already; the margin only keeps a server that is merely slow from being cut off
+/// at the very moment its reply arrives.
+milliseconds reply_deadline(milliseconds timeout) {
+  return timeout + std::clamp(timeout / 4, milliseconds(100), milliseconds(1000));
+}
+
+/// How often the watchdog looks: a connection is closed at most this much after its deadline.
+milliseconds watchdog_period(milliseconds deadline) {
+  return std::clamp(deadline / 8, milliseconds(10), milliseconds(100));
+}
+
+}  // namespace
 
 Pool::Pool(Reactor& reactor, RedisUrl url, std::size_t size, CommandCounts& counts, PoolListener& listener)
-    : reactor_(reactor), url_(std::move(url)), listener_(listener) {
+    : reactor_(reactor), url_(std::move(url)), listener_(listener), reply_deadline_(reply_deadline(url_.timeout)) {
   conns_.reserve(size);
   for (std::size_t i = 0; i < size; ++i)
     conns_.push_back(std::make_unique<Connection>(reactor_, url_, static_cast<ConnectionListener&>(*this), counts));
@@ -19,6 +38,35 @@ Pool::~Pool() { close(); }
 
 void Pool::start() {
   if (!conns_.empty()) conns_.front()->connect();
+  arm_watchdog();
+}
+
+void Pool::arm_watchdog() {
+  if (closed_) return;
+  watchdog_ = reactor_.call_after(watchdog_period(reply_deadline_), [this] {
+    watchdog_ = 0;
+    arm_watchdog();
+    close_overdue();  // last: delivering completions may destroy the pool
+  });
+}
+
+void Pool::close_overdue() {
+  const auto too_old = std::chrono::steady_clock::now() - reply_deadline_;
+  bool closed_some = false;
+  for (auto& c : conns_) {
+    const auto oldest = c->oldest_sent();
+    if (!oldest || *oldest > too_old) continue;
+    ++connection_timeouts_;
+    closed_some = true;
+    c->abort("no reply within the timeout: connection closed");  // on_down reconnects it
+  }
+  if (closed_some) listener_.after_io();  // the failed commands' completions
+}
+
+PoolHealth Pool::health() const {
+  PoolHealth h{conns_.size(), 0, reconnects_, connection_timeouts_};
+  for (const auto& c : conns_) h.connections_up += c->up();
+  return h;
 }
 
 Connection* Pool::pick() {
@@ -54,10 +102,13 @@ void Pool::flush() {
 
 void Pool::close() {
   closed_ = true;
+  if (watchdog_) reactor_.cancel(watchdog_);
+  watchdog_ = 0;
   for (auto& c : conns_) c->close();
 }
 
-void Pool::on_up(Connection&) {
+void Pool::on_up(Connection& c) {
+  if (c.ups() > 1) ++reconnects_;
   if (first_done_) return;
   first_done_ = true;
   // Safe inside hiredis: connecting other contexts only registers their fds.

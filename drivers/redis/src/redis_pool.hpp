@@ -1,7 +1,9 @@
 // The connection pool: N hiredis connections, least-loaded pick, background reconnects.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <system_error>
 #include <vector>
@@ -25,8 +27,21 @@ class PoolListener {
   ~PoolListener() = default;
 };
 
+/// Counters of a pool, for `Storage::health()`.
+struct PoolHealth {
+  std::size_t connections = 0;
+  std::size_t connections_up = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t connection_timeouts = 0;
+};
+
 /// `size` connections to one server. The first connects at `start`; the others only once it is
 /// up, in the background. A lost connection reconnects with backoff; meanwhile `pick` skips it.
+///
+/// Per-connection deadline: a watchdog ticks while the pool is open and closes every connection
+/// whose oldest outstanding reply is older than the URL's `timeout` plus a margin (a stalled
+/// server: SIGSTOP, a GC pause, a partition). Its waiting commands fail at once, its memory is
+/// freed, and it reconnects like any lost connection; keys go to other connections meanwhile.
 class Pool final : private ConnectionListener {
  public:
   Pool(Reactor& reactor, RedisUrl url, std::size_t size, CommandCounts& counts, PoolListener& listener);
@@ -46,11 +61,14 @@ class Pool final : private ConnectionListener {
   void close();
 
   std::size_t size() const noexcept { return conns_.size(); }
+  PoolHealth health() const;
 
   /// Writes the commands of every connection that buffered some.
   void flush();
 
  private:
+  void arm_watchdog();
+  void close_overdue();
   void on_up(Connection& c) override;
   void on_down(Connection& c, std::string_view why) override;
   void after_io() override { listener_.after_io(); }
@@ -65,6 +83,10 @@ class Pool final : private ConnectionListener {
   std::vector<std::unique_ptr<Connection>> conns_;
   std::vector<Connection*> dirty_;  // connections with buffered commands
   std::size_t next_ = 0;  // where the next pick starts scanning
+  std::chrono::milliseconds reply_deadline_;  // timeout + margin
+  TimerId watchdog_ = 0;
+  std::uint64_t reconnects_ = 0;
+  std::uint64_t connection_timeouts_ = 0;
   bool first_done_ = false;
   bool closed_ = false;
 };

@@ -41,6 +41,7 @@ void RedisStorage::connect(Reactor& reactor, RedisUrl url, std::size_t pool_size
 RedisStorage::RedisStorage(Reactor& reactor, RedisUrl url, std::size_t pool_size, CompletionSink sink)
     : reactor_(reactor),
       queue_(reactor, std::move(sink)),
+      ops_(url.max_outstanding != 0 ? url.max_outstanding : pool_size * kOutstandingPerConnection),
       alive_(std::make_shared<RedisStorage*>(this)),
       pool_(reactor, std::move(url), pool_size, counts_, *this) {}
 
@@ -63,22 +64,43 @@ void RedisStorage::on_first_connect(std::error_code ec) {
   });
 }
 
+bool RedisStorage::admit(core::IoId id, bool fetch) {
+  if (ops_.admit()) {
+    ops_.begin(id);
+    return true;
+  }
+  if (fetch)
+    queue_.fetched(id, {core::IoStatus::overloaded, {}});
+  else
+    queue_.written(id, core::IoStatus::overloaded);
+  deliver_later();  // posted: never inside start
+  return false;
+}
+
 void RedisStorage::start(core::FetchRequest req) {
+  if (!admit(req.id, true)) return;
   const std::size_t n = req.keys.size();
   Connection* c = n == 0 ? nullptr : pool_.pick();
   bool sent = false;
+  const core::IoId id = req.id;
   if (n == 1 && c) {
     const std::array<std::string_view, 2> args{"GET", req.keys[0]};
-    sent = c->send(args, [this, id = req.id](const redisReply* r) { fetched(id, get_result(r)); });
+    sent = c->send(args, [this, id](const redisReply* r) {
+      if (ops_.replied(id)) fetched(id, get_result(r));
+    });
   } else if (c) {
-    sent = c->send(command("MGET", req.keys), [this, id = req.id, n](const redisReply* r) { fetched(id, mget_result(r, n)); });
+    sent = c->send(command("MGET", req.keys), [this, id, n](const redisReply* r) {
+      if (ops_.replied(id)) fetched(id, mget_result(r, n));
+    });
   }
-  if (n == 0) fetched(req.id, {});
-  else if (!sent) fetched(req.id, {core::IoStatus::backend_error, {}});
+  if (sent) ops_.sent(id);
+  if (n == 0) fetched(id, {});
+  else if (!sent) fetched(id, {core::IoStatus::backend_error, {}});
   deliver_later();
 }
 
 void RedisStorage::start(core::StoreRequest req) {
+  if (!admit(req.id, false)) return;
   const std::size_t n = req.entries.size();
   if (n == 0) {
     written(req.id, core::IoStatus::ok);
@@ -95,6 +117,7 @@ void RedisStorage::start(core::StoreRequest req) {
   };
   auto pending = std::make_shared<Pending>(Pending{req.id, n});
   const auto on_reply = [this, pending](const redisReply* r) {
+    if (!ops_.replied(pending->id)) return;  // abandoned: nobody waits for it
     if (!is_ok_status(r)) pending->failed = true;
     if (--pending->left == 0) written(pending->id, pending->failed ? core::IoStatus::backend_error : core::IoStatus::ok);
   };
@@ -112,6 +135,7 @@ void RedisStorage::start(core::StoreRequest req) {
       const std::array<std::string_view, 3> args{"SET", e.key, e.bytes};
       sent = c->send(args, on_reply);
     }
+    if (sent) ops_.sent(req.id);
     if (!sent) {  // no connection up: this entry fails, the others may still go
       pending->failed = true;
       if (--pending->left == 0) written(req.id, core::IoStatus::backend_error);
@@ -121,10 +145,12 @@ void RedisStorage::start(core::StoreRequest req) {
 }
 
 void RedisStorage::start(core::EraseRequest req) {
+  if (!admit(req.id, false)) return;
   Connection* c = req.keys.empty() ? nullptr : pool_.pick_for(req.keys.front());
   const bool sent = c && c->send(command("DEL", req.keys), [this, id = req.id](const redisReply* r) {
-    written(id, is_integer(r) ? core::IoStatus::ok : core::IoStatus::backend_error);
+    if (ops_.replied(id)) written(id, is_integer(r) ? core::IoStatus::ok : core::IoStatus::backend_error);
   });
+  if (sent) ops_.sent(req.id);
   if (req.keys.empty()) written(req.id, core::IoStatus::ok);
   else if (!sent) written(req.id, core::IoStatus::backend_error);
   deliver_later();
@@ -135,10 +161,13 @@ void RedisStorage::flush_prefix(core::IoId id, std::string prefix) {
   deliver_later();
 }
 
+// flush_prefix is the benchmark's housekeeping, not an operation of the core: it is neither
+// capped nor abandoned, and completes straight through the queue.
 void RedisStorage::scan_step(const std::shared_ptr<FlushJob>& job, std::string cursor) {
+  const auto written = [this](core::IoId id, core::IoStatus s) { queue_.written(id, s); };
   Connection* c = pool_.pick();
   const std::array<std::string_view, 6> args{"SCAN", cursor, "MATCH", job->pattern, "COUNT", kScanCount};
-  const bool sent = c && c->send(args, [this, job](const redisReply* r) {
+  const bool sent = c && c->send(args, [this, job, written](const redisReply* r) {
     auto page = scan_page(r);
     if (!page) return written(job->id, core::IoStatus::backend_error);
     if (page->keys.empty()) {
@@ -146,7 +175,7 @@ void RedisStorage::scan_step(const std::shared_ptr<FlushJob>& job, std::string c
       return scan_step(job, std::move(page->cursor));
     }
     Connection* u = pool_.pick();
-    const bool unlinked = u && u->send(command("UNLINK", page->keys), [this, job, next = page->cursor](const redisReply* r2) {
+    const bool unlinked = u && u->send(command("UNLINK", page->keys), [this, job, written, next = page->cursor](const redisReply* r2) {
       if (!is_integer(r2)) return written(job->id, core::IoStatus::backend_error);
       if (next == "0") return written(job->id, core::IoStatus::ok);
       scan_step(job, next);
@@ -154,6 +183,19 @@ void RedisStorage::scan_step(const std::shared_ptr<FlushJob>& job, std::string c
     if (!unlinked) written(job->id, core::IoStatus::backend_error);
   });
   if (!sent) written(job->id, core::IoStatus::backend_error);
+}
+
+StorageHealth RedisStorage::health() const {
+  const PoolHealth p = pool_.health();
+  StorageHealth h;
+  h.connections = p.connections;
+  h.connections_up = p.connections_up;
+  h.outstanding = ops_.outstanding();
+  h.reconnects = p.reconnects;
+  h.connection_timeouts = p.connection_timeouts;
+  h.abandoned = ops_.abandoned();
+  h.overloaded = ops_.overloaded();
+  return h;
 }
 
 std::map<std::string, std::uint64_t> RedisStorage::command_counts() const {

@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view kScheme = "redis://";
 constexpr std::size_t kMaxPoolSize = 10000;
+constexpr std::size_t kMaxOutstanding = 100'000'000;
 
 template <class T>
 bool parse_number(std::string_view s, T& out) {
@@ -96,8 +97,8 @@ bool parse_hosts(std::string_view hosts, RedisUrl& url) {
 
 namespace {
 
-/// The URL's fields, before the checks that combine them.
-Result<RedisUrl> parse_fields(std::string_view text) {
+/// The URL's fields, before the checks that combine them; `why` says what is wrong, if anything.
+Result<RedisUrl> parse_fields(std::string_view text, std::string& why) {
   if (text.substr(0, kScheme.size()) != kScheme) return fail(errc::bad_url);
   text.remove_prefix(kScheme.size());
   if (text.find('#') != std::string_view::npos) return fail(errc::bad_url);
@@ -129,6 +130,7 @@ Result<RedisUrl> parse_fields(std::string_view text) {
     const auto key = item.substr(0, eq);
     const auto value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
     if (key.empty()) return fail(errc::bad_url);
+    why = "bad " + std::string(key) + "=" + std::string(value);
     if (key == "pool_size") {
       if (!parse_number(value, url.pool_size) || url.pool_size == 0 || url.pool_size > kMaxPoolSize)
         return fail(errc::bad_option);
@@ -139,7 +141,13 @@ Result<RedisUrl> parse_fields(std::string_view text) {
       long ms = 0;
       if (!parse_number(value, ms) || ms <= 0) return fail(errc::bad_option);
       url.timeout = std::chrono::milliseconds(ms);
+    } else if (key == "max_outstanding") {
+      why = "bad max_outstanding=" + std::string(value) + " (expected 1 to " + std::to_string(kMaxOutstanding) + ")";
+      if (!parse_number(value, url.max_outstanding) || url.max_outstanding == 0 ||
+          url.max_outstanding > kMaxOutstanding)
+        return fail(errc::bad_option);
     }
+    why.clear();
   }
   return url;
 }
@@ -156,14 +164,16 @@ std::string combination_problem(const RedisUrl& url) {
 }  // namespace
 
 Result<RedisUrl> parse_redis_url(std::string_view text) {
-  auto url = parse_fields(text);
+  std::string why;
+  auto url = parse_fields(text, why);
   if (url && !combination_problem(*url).empty()) return fail(errc::bad_url);
   return url;
 }
 
 std::string explain_bad_redis_url(std::string_view text) {
-  const auto url = parse_fields(text);
-  if (!url) return "malformed redis URL";
+  std::string why;
+  const auto url = parse_fields(text, why);
+  if (!url) return why.empty() ? "malformed redis URL" : why;
   return combination_problem(*url);
 }
 

@@ -28,12 +28,22 @@ struct RedisUrl {
   /// `?timeout=MS` (the core's operation timeout, default 1 s): the cluster driver retries a
   /// `TRYAGAIN` within it.
   std::chrono::milliseconds timeout{1000};
+  /// `?max_outstanding=N`: the most operations the storage holds at once (0: the default,
+  /// `kOutstandingPerConnection` x the connections); past it they fail at once, overloaded.
+  std::size_t max_outstanding = 0;
 };
+
+/// The default cap on outstanding operations, per connection of the pool (all masters' pools
+/// for a cluster). 1,024 x 100 connections stays far above what the seed's workload keeps in
+/// flight at 100,000 workers (about 55,600 distinct keys at most), and bounds a stalled
+/// server's cost to about 100,000 small commands.
+inline constexpr std::size_t kOutstandingPerConnection = 1024;
 
 /// Parses `url`. User and password are percent-decoded; `redis://secret@host` is a password
 /// (as with redis-cli). Errors: `errc::bad_url` for a malformed URL or another scheme, several
 /// hosts without `cluster=true`, or a cluster URL naming a database other than 0 (a cluster has
-/// only database 0); `errc::bad_option` for an invalid `pool_size`, `cluster` or `timeout`.
+/// only database 0); `errc::bad_option` for an invalid `pool_size`, `cluster`, `timeout` or
+/// `max_outstanding`.
 /// Other query parameters are the caller's and ignored here.
 Result<RedisUrl> parse_redis_url(std::string_view url);
 

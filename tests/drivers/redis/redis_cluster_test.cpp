@@ -146,3 +146,70 @@ TEMPLATE_LIST_TEST_CASE("redis cluster: registration errors are clear, a dead se
     CHECK(h.fetch({p + "k"}).values == Values{"v"});
   }
 }
+
+TEMPLATE_LIST_TEST_CASE("redis cluster: an abandoned operation is dropped unsent or its reply ignored", "[redis][cluster][abandon]",
+                        Loops) {
+  const auto url = redis_cluster_url();
+  if (!url) return;
+  Harness<TestType> h;
+  REQUIRE_FALSE(h.connect(*url + "&pool_size=2"));
+  const auto p = unique_prefix("cluster-abandon");
+  std::vector<std::string> keys;
+  for (int i = 0; i < 30; ++i) keys.push_back(p + std::to_string(i));
+
+  // The masters' pools open on first use: these wait for a connection, and are dropped unsent.
+  const auto unsent_fetch = h.fetch_async(keys);
+  const auto unsent_store = h.store_async({entry(p + "unsent", "v")});
+  h.storage->abandon(unsent_fetch);
+  h.storage->abandon(unsent_store);
+  h.loop.run_for(300ms);
+  CHECK(h.rec.fetched.count(unsent_fetch.v) == 0);
+  CHECK(h.rec.written.count(unsent_store.v) == 0);
+  CHECK(h.fetch({p + "unsent"}).values == Values{std::nullopt});  // never sent
+  CHECK(count_of(*h.storage, "SET") == 0);
+
+  // Pools up: these are sent at once; their replies are ignored.
+  const auto sent_store = h.store_async({entry(p + "sent", "v")});
+  const auto sent_fetch = h.fetch_async(keys);
+  h.storage->abandon(sent_store);
+  h.storage->abandon(sent_fetch);
+  h.loop.run_for(300ms);
+  CHECK(h.rec.written.count(sent_store.v) == 0);
+  CHECK(h.rec.fetched.count(sent_fetch.v) == 0);
+  CHECK(h.fetch({p + "sent"}).values == Values{"v"});
+  const auto health = h.storage->health();
+  CHECK(health.abandoned == 4);
+  CHECK(health.outstanding == 0);
+  CHECK(h.rec.duplicates == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis cluster: past max_outstanding an operation fails at once, overloaded; health",
+                        "[redis][cluster][overload]", Loops) {
+  const auto url = redis_cluster_url();
+  if (!url) return;
+  Harness<TestType> h;
+  REQUIRE_FALSE(h.connect(*url + "&pool_size=2&max_outstanding=2"));
+  const ClusterView view(*url);
+  const auto p = unique_prefix("cluster-overload");
+  const auto a = h.fetch_async({p + "a"});
+  const auto b = h.store_async({entry(p + "b", "1")});
+  const auto c = h.fetch_async({p + "c"});  // the third: refused
+  CHECK(h.rec.fetched.count(c.v) == 0);     // never inside start
+  CHECK(h.wait_fetch(c).status == IoStatus::overloaded);
+  CHECK(h.wait_fetch(a).status == IoStatus::ok);
+  CHECK(h.wait_write(b) == IoStatus::ok);
+  CHECK(h.fetch({p + "b"}).values == Values{"1"});
+
+  // Use every master, then look at the pools.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 30; ++i) keys.push_back(p + std::to_string(i));
+  CHECK(h.fetch(keys).status == IoStatus::ok);
+  h.loop.run_for(100ms);
+  const auto health = h.storage->health();
+  CHECK(health.connections == 2 * view.masters.size());
+  CHECK(health.connections_up == 2 * view.masters.size());
+  CHECK(health.outstanding == 0);
+  CHECK(health.overloaded == 1);
+  CHECK(health.connection_timeouts == 0);
+  CHECK(h.rec.reentrant == 0);
+}
