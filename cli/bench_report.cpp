@@ -8,6 +8,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -55,6 +56,62 @@ bool has_gnuplot() {
   return false;
 }
 
+using RowAdder = std::function<void(std::string, const std::function<std::string(const RunResult&)>&)>;
+
+// A cell of tier `t`'s row: "-" where a run has no such tier or (for `health`) no remote storage.
+std::string tier_cell(const RunResult& r, std::size_t t, const std::function<std::string(const TierReport&)>& cell) {
+  return t < r.tiers.size() ? cell(r.tiers[t]) : "-";
+}
+
+std::string health_cell(const RunResult& r, std::size_t t,
+                        const std::function<std::string(const drivers::StorageHealth&)>& cell) {
+  return tier_cell(r, t, [&](const TierReport& tier) { return tier.health ? cell(*tier.health) : "-"; });
+}
+
+// Per tier: the node's timeouts and overloads there, and the storage's health after the run.
+void add_tier_rows(const std::vector<RunResult>& runs, const RowAdder& row) {
+  std::size_t tiers = 0;
+  for (const auto& r : runs) tiers = std::max(tiers, r.tiers.size());
+  for (std::size_t t = 0; t < tiers; ++t) {
+    const std::string p = "tier" + std::to_string(t) + " ";
+    row(p + "errors", [t](const RunResult& r) { return tier_cell(r, t, [](const TierReport& x) { return std::to_string(x.errors); }); });
+    row(p + "timeouts", [t](const RunResult& r) { return tier_cell(r, t, [](const TierReport& x) { return std::to_string(x.timeouts); }); });
+    row(p + "overloaded", [t](const RunResult& r) { return tier_cell(r, t, [](const TierReport& x) { return std::to_string(x.overloaded); }); });
+    auto health = [&](const std::string& label, std::function<std::string(const drivers::StorageHealth&)> cell) {
+      row(p + label, [t, cell](const RunResult& r) { return health_cell(r, t, cell); });
+    };
+    health("connections up", [](const auto& h) { return std::to_string(h.connections_up) + "/" + std::to_string(h.connections); });
+    health("outstanding", [](const auto& h) { return std::to_string(h.outstanding); });
+    health("reconnects", [](const auto& h) { return std::to_string(h.reconnects); });
+    health("conn. timeouts", [](const auto& h) { return std::to_string(h.connection_timeouts); });
+    health("abandoned", [](const auto& h) { return std::to_string(h.abandoned); });
+    health("refused (overload)", [](const auto& h) { return std::to_string(h.overloaded); });
+  }
+}
+
+void json_health(std::ostream& out, const std::optional<drivers::StorageHealth>& h) {
+  if (!h) {
+    out << "null";
+    return;
+  }
+  out << "{\"connections\": " << h->connections << ", \"connections_up\": " << h->connections_up
+      << ", \"outstanding\": " << h->outstanding << ", \"reconnects\": " << h->reconnects
+      << ", \"connection_timeouts\": " << h->connection_timeouts << ", \"abandoned\": " << h->abandoned
+      << ", \"overloaded\": " << h->overloaded << '}';
+}
+
+void json_tiers(std::ostream& out, const std::vector<TierReport>& tiers) {
+  out << '[';
+  for (std::size_t i = 0; i < tiers.size(); ++i) {
+    const TierReport& t = tiers[i];
+    out << (i ? ", " : "") << "{\"url\": " << json_string(t.url) << ", \"errors\": " << t.errors
+        << ", \"timeouts\": " << t.timeouts << ", \"overloaded\": " << t.overloaded << ", \"health\": ";
+    json_health(out, t.health);
+    out << '}';
+  }
+  out << ']';
+}
+
 }  // namespace
 
 void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
@@ -84,6 +141,7 @@ void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
   row("latency p50 (us)", [](const RunResult& r) { return fixed(r.latency_p50_us, 0); });
   row("latency p99 (us)", [](const RunResult& r) { return fixed(r.latency_p99_us, 0); });
   row("latency max (us)", [](const RunResult& r) { return fixed(r.latency_max_us, 0); });
+  add_tier_rows(runs, row);
 
   std::size_t label_width = 0;
   std::vector<std::size_t> widths(runs.size(), 0);
@@ -110,7 +168,9 @@ void print_run_json(std::ostream& out, const RunResult& r) {
   out << ", \"server_commands\": ";
   json_counts(out, r.server_commands);
   out << ", \"latency_us\": {\"p50\": " << fixed(r.latency_p50_us, 0) << ", \"p99\": " << fixed(r.latency_p99_us, 0)
-      << ", \"max\": " << fixed(r.latency_max_us, 0) << "}}";
+      << ", \"max\": " << fixed(r.latency_max_us, 0) << "}, \"tiers\": ";
+  json_tiers(out, r.tiers);
+  out << '}';
 }
 
 void print_runs_json(std::ostream& out, const std::vector<RunResult>& runs) {

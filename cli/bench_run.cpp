@@ -7,7 +7,9 @@
 #include <iostream>
 #include <memory>
 
+#include "cacheme/adapters/password_source.hpp"
 #include "cacheme/libevent/cacheme.hpp"
+#include "cacheme/redact.hpp"
 #include "mongo_status.hpp"
 #include "redis_info.hpp"
 
@@ -144,7 +146,9 @@ double percentile(std::vector<std::uint32_t>& v, double p) {
 // Adds the server's own counts of the storage at `url`: Redis `INFO commandstats`, MongoDB
 // `serverStatus.opcounters`; says on stderr (when `say_missing`) that a MongoDB server does not
 // report them.
-void add_server_counts(const std::string& url, std::map<std::string, std::uint64_t>& counts, bool say_missing) {
+void add_server_counts(const std::string& given_url, std::map<std::string, std::uint64_t>& counts, bool say_missing) {
+  // With password_file= / password_env=, our own connection needs the password too.
+  const std::string url = adapters::resolve_password_source(given_url).value_or(given_url);
   if (url.rfind("redis://", 0) == 0)
     for (auto& [name, count] : redis_command_stats(url)) counts[name] += count;
   if (url.rfind("mongodb://", 0) != 0) return;
@@ -165,11 +169,29 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
+// Each tier's counts (from the node's stats) and its storage's health, after the run.
+std::vector<TierReport> tier_reports(libevent::Cacheme& cm, const std::vector<std::string>& names,
+                                     const std::vector<std::string>& urls, const core::NodeStats& stats) {
+  std::vector<TierReport> tiers;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    TierReport t;
+    t.url = redact_url(urls[i]);
+    if (i < stats.tiers.size()) {
+      t.errors = stats.tiers[i].errors;
+      t.timeouts = stats.tiers[i].timeouts;
+      t.overloaded = stats.tiers[i].overloaded;
+    }
+    t.health = cm.storage_health(names[i]);
+    tiers.push_back(std::move(t));
+  }
+  return tiers;
+}
+
 }  // namespace
 
 RunResult run_benchmark(const Workload& workload, const RunOptions& options, std::optional<RunError>& error) {
   RunResult result;
-  result.chain = join(options.chain);
+  result.chain = redact_url(join(options.chain));
   result.workload = workload.name;
   result.distinct_keys = workload.distinct_keys;
   result.workers = options.workers;
@@ -196,7 +218,7 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
     spec.options.pool_size = options.pool_size;
     spec.options.init = options.init;
     cm.register_storage(names.back(), spec, [&, url = options.chain[i]](std::error_code ec) {
-      if (ec && !error) error = RunError{"cannot register storage " + url + ": " + ec.message()};
+      if (ec && !error) error = RunError{"cannot register storage " + redact_url(url) + ": " + ec.message()};
       --pending;
     });
   }
@@ -213,7 +235,7 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
       cm.runtime().flush_prefix(names[i], options.prefix + ":", [&](std::error_code ec) { flushed = ec; });
       loop_until(base.get(), [&] { return flushed.has_value(); });
       if (*flushed) {
-        error = RunError{"cannot flush " + options.chain[i] + ": " + flushed->message()};
+        error = RunError{"cannot flush " + redact_url(options.chain[i]) + ": " + flushed->message()};
         return result;
       }
     }
@@ -261,6 +283,7 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
   result.latency_max_us = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
   result.latency_p50_us = percentile(lat, 0.50);
   result.latency_p99_us = percentile(lat, 0.99);
+  result.tiers = tier_reports(cm, names, options.chain, stats);
   return result;
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "cacheme/drivers/storage.hpp"
+
 namespace cacheme::cli {
 
 /// What to replay and how.
@@ -33,9 +35,19 @@ struct RunOptions {
   bool progress = false;                    ///< a progress bar on stderr
 };
 
+/// One tier of the chain after a run: the node's counts for it and, for a remote storage, what
+/// its connections did (`Storage::health()`).
+struct TierReport {
+  std::string url;                 ///< redacted (`cacheme::redact_url`)
+  std::uint64_t errors = 0;        ///< failed operations, timeouts and overloads included
+  std::uint64_t timeouts = 0;      ///< operations the core timed out
+  std::uint64_t overloaded = 0;    ///< operations the storage refused at once (its cap reached)
+  std::optional<drivers::StorageHealth> health;  ///< none for a local tier
+};
+
 /// The figures of one run (DESIGN.md §8 defines each).
 struct RunResult {
-  std::string chain;  ///< the URLs, comma-separated
+  std::string chain;  ///< the URLs, comma-separated, redacted (passwords as ***)
   std::string workload;
   std::uint64_t requests = 0;  ///< keys requested (get_all: every key of every call)
   std::uint64_t calls = 0;     ///< get or get_all calls
@@ -52,9 +64,11 @@ struct RunResult {
   std::map<std::string, std::uint64_t> commands;         ///< sent by the client, by name
   std::map<std::string, std::uint64_t> server_commands;  ///< Redis INFO commandstats, MongoDB opcounters; after - before
   double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  ///< per call
+  std::vector<TierReport> tiers;  ///< in chain order
 };
 
-/// A setup failure (unknown scheme, unreachable server, ...): one line for stderr.
+/// A setup failure (unknown scheme, unreachable server, ...): one line for stderr, its URLs
+/// redacted.
 struct RunError {
   std::string message;
 };

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cacheme/redact.hpp"
 #include "command.hpp"
 #include "replay_command.hpp"
 #include "sim_command.hpp"
@@ -24,7 +25,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
-    std::cerr << "cacheme-bench: " << e.what() << " (see --help)\n";
+    // The parser may echo an argument, a URL with its password among them.
+    std::cerr << "cacheme-bench: " << cacheme::redact_text(e.what()) << " (see --help)\n";
     return kUsageError;
   }
   for (const auto& command : commands) {

@@ -1,4 +1,5 @@
 // The runtime's storages: registration by URL (cancellable), lookups and the benchmark's flush.
+#include "cacheme/adapters/password_source.hpp"
 #include "cacheme/adapters/runtime.hpp"
 #include "cacheme/errc.hpp"
 #include "storage_factory.hpp"
@@ -34,6 +35,9 @@ std::uint64_t Runtime::register_storage(std::string name, StorageSpec spec, std:
     });
     return id;
   };
+  auto url = resolve_password_source(spec.url);  // password_file= / password_env=
+  if (!url) return defer(url.error());
+  spec.url = std::move(*url);
   auto parsed = parse_storage_url(spec.url);
   if (!parsed) return defer(parsed.error());
   if (spec.options.pool_size > kMaxPoolSize) return defer(make_error_code(errc::bad_option));
@@ -95,6 +99,14 @@ drivers::Storage* Runtime::storage(std::string_view name) {
   if (!id) return nullptr;
   auto it = storages_.find(*id);
   return it == storages_.end() ? nullptr : it->second.get();
+}
+
+std::optional<drivers::StorageHealth> Runtime::storage_health(std::string_view name) const {
+  auto id = cache_.engine().find_storage(name);
+  if (!id) return std::nullopt;
+  auto it = storages_.find(*id);
+  if (it == storages_.end()) return std::nullopt;
+  return it->second->health();
 }
 
 void Runtime::flush_prefix(std::string_view name, std::string prefix, std::function<void(std::error_code)> done) {

@@ -6,6 +6,7 @@
 
 #include "cacheme/drivers/sql/url.hpp"
 #include "cacheme/errc.hpp"
+#include "cacheme/redact.hpp"
 
 namespace cacheme::drivers::mongo {
 namespace {
@@ -78,16 +79,6 @@ Result<Settings> parse_url(std::string_view text, const StorageOptions& options)
   return s;
 }
 
-std::string masked_url(std::string_view url) {
-  const auto sep = url.find("://");
-  if (sep == std::string_view::npos) return std::string(url);
-  const auto start = sep + 3;
-  const auto end = std::min(url.find_first_of("/?", start), url.size());
-  const auto at = url.substr(0, end).rfind('@');
-  if (at == std::string_view::npos || at < start) return std::string(url);
-  const auto colon = url.substr(0, at).find(':', start);
-  if (colon == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
-}
+std::string masked_url(std::string_view url) { return redact_url(url); }  // the one redaction
 
 }  // namespace cacheme::drivers::mongo

@@ -38,7 +38,7 @@ struct Settings {
 /// or `errc::bad_option` (an unknown key, a bad database or collection name, a bad number).
 Result<Settings> parse_url(std::string_view url, const StorageOptions& options);
 
-/// `url` with the password of its user info replaced by `***` (the URL as given otherwise).
+/// `url` with its secrets as `***` (`cacheme::redact_url`, the one redaction of the library).
 std::string masked_url(std::string_view url);
 
 /// True for a database name MongoDB accepts: 1..63 of `[A-Za-z0-9_-]`.

@@ -273,6 +273,12 @@ class Cacheme {
   }
   /// Every node used or built so far, in registration order. Loop thread only.
   std::vector<core::NodeInfo> nodes() const { return runtime_.engine().nodes(); }
+  /// What remote storage `name` is doing now: connections (up), outstanding operations,
+  /// reconnects, connection timeouts, abandoned and overloaded operations. nullopt for a local
+  /// storage or an unknown name. Loop thread only.
+  std::optional<drivers::StorageHealth> storage_health(std::string_view name) const {
+    return runtime_.storage_health(name);
+  }
   /// Changes the key prefix (default "cacheme"), which makes every stored key unreachable.
   /// Loop thread only.
   void set_prefix(std::string prefix) { runtime_.cache().set_prefix(std::move(prefix)); }

@@ -135,6 +135,11 @@ class Runtime {
   /// The connected remote storage registered as `name`, if any.
   drivers::Storage* storage(std::string_view name);
 
+  /// What remote storage `name` is doing now (`drivers::StorageHealth`: connections up,
+  /// outstanding operations, reconnects, connection timeouts, abandoned and overloaded
+  /// operations); nullopt for a local storage or a name not registered. Loop thread only.
+  std::optional<drivers::StorageHealth> storage_health(std::string_view name) const;
+
   /// Deletes the keys under `prefix` in remote storage `name` (the benchmark's `--flush`).
   void flush_prefix(std::string_view name, std::string prefix, std::function<void(std::error_code)> done);
 

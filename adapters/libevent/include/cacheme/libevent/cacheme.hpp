@@ -266,6 +266,12 @@ class Cacheme {
     return runtime_.cache().stats(node);
   }
   std::vector<core::NodeInfo> nodes() const { return runtime_.engine().nodes(); }
+  /// What remote storage `name` is doing now: connections (up), outstanding operations,
+  /// reconnects, connection timeouts, abandoned and overloaded operations. nullopt for a local
+  /// storage or an unknown name.
+  std::optional<drivers::StorageHealth> storage_health(std::string_view name) const {
+    return runtime_.storage_health(name);
+  }
   void set_prefix(std::string prefix) { runtime_.cache().set_prefix(std::move(prefix)); }
 
   adapters::Runtime& runtime() { return runtime_; }
