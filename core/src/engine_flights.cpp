@@ -205,8 +205,8 @@ void EngineImpl::give_up_load(LoadId id, std::error_code error, Now now) {
     }
     fail_flight(fid, error);
   }
+  resolve(std::move(stale), now);  // fail-safe answers, as the failures above, before the cancel
   if (load.emitted) effects_.emplace_back(CancelLoad{id});  // a queued load never started
-  resolve(std::move(stale), now);
   load_finished(load.node, load.emitted, now);
 }
 

@@ -150,8 +150,9 @@ TEST_CASE("fail-safe covers a load timeout, and every coalesced waiter gets the 
   h.advance(2s);
   CHECK(h.expect_value(a) == "V1");
   CHECK(h.expect_value(b) == "V1");
+  auto store = h.expect_store(redis, {Harness::key("k")});
   h.expect_cancel_load(load.id);
-  h.written(h.expect_store(redis, {Harness::key("k")}).id);
+  h.written(store.id);
   auto st = h.engine.stats(n);
   CHECK(st.load_timeouts == 1);
   CHECK(st.stale_served == 2);
