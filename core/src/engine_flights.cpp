@@ -101,7 +101,8 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
     if (f.value_expiry) remaining = *f.value_expiry - now.mono;
     for (TierMask bits = f.missed; bits; bits &= bits - 1) {
       const auto idx = static_cast<std::uint32_t>(std::countr_zero(bits));
-      const auto ttl = min_ttl(n.config.caches[idx].ttl, remaining);
+      // A negative entry lives negative_ttl in every tier, whatever the tier's TTL.
+      const auto ttl = is_negative(f.value) ? remaining : min_ttl(n.config.caches[idx].ttl, remaining);
       if (ttl && *ttl < std::chrono::milliseconds(1)) continue;  // expired: nothing to copy
       Tier& tier = tiers_[n.chain[idx].v - 1];
       if (tier.is_local()) {

@@ -26,8 +26,10 @@ LocalRead EngineImpl::read_leading_local(NodeState& n, Now now) {
     out.fresh_until = fresh;
     std::optional<Duration> remaining;
     if (fresh) remaining = *fresh - now.mono;
-    for (std::size_t j = 0; j < i; ++j)
-      put_local(n, tiers_[n.chain[j].v - 1], key_buf_, out.value, min_ttl(n.config.caches[j].ttl, remaining), now);
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto ttl = is_negative(out.value) ? remaining : min_ttl(n.config.caches[j].ttl, remaining);
+      put_local(n, tiers_[n.chain[j].v - 1], key_buf_, out.value, ttl, now);
+    }
     return out;
   }
   return out;

@@ -337,7 +337,8 @@ TEST_CASE("negative caching: not_found is cached for negative_ttl in every tier"
   Harness h;
   h.local("local");
   auto redis = h.remote("redis");
-  auto n = node_with(h, {.chain = {{"local", 60s}, {"redis", 60s}}, .negative_ttl = 5s});
+  // negative_ttl, not the tiers' TTL, bounds a negative entry.
+  auto n = node_with(h, {.chain = {{"local", 1s}, {"redis", 1s}}, .negative_ttl = 5s});
   auto a = h.get(n, "k").ticket;
   auto b = h.get(n, "k").ticket;
   h.fetched(h.expect_fetch(redis, {Harness::key("k")}), {std::nullopt});
@@ -350,7 +351,8 @@ TEST_CASE("negative caching: not_found is cached for negative_ttl in every tier"
   REQUIRE(parsed);
   CHECK(parsed->negative);
   h.written(store.id);
-  // Local: answered at once, no load.
+  // Local: answered at once, no load, also past the tier's own TTL.
+  h.advance(2s);
   auto c = h.get(n, "k");
   CHECK(c.error == errc::not_found);
   h.expect_no_effect();
@@ -358,7 +360,7 @@ TEST_CASE("negative caching: not_found is cached for negative_ttl in every tier"
   Harness other;
   other.local("local");
   auto redis2 = other.remote("redis");
-  auto n2 = node_with(other, {.chain = {{"local", 60s}, {"redis", 60s}}, .negative_ttl = 5s});
+  auto n2 = node_with(other, {.chain = {{"local", 1s}, {"redis", 1s}}, .negative_ttl = 5s});
   auto d = other.get(n2, "k").ticket;
   other.fetched(other.expect_fetch(redis2, {Harness::key("k")}), {store.entries[0].bytes});
   CHECK(reply_error(other.expect_reply(d)) == errc::not_found);
@@ -366,7 +368,7 @@ TEST_CASE("negative caching: not_found is cached for negative_ttl in every tier"
   CHECK(other.get(n2, "k").error == errc::not_found);
   CHECK(other.engine.stats(n2).negative_hits == 2);
   // Past negative_ttl the source is asked again.
-  h.advance(5s);
+  h.advance(3s);
   auto e = h.get(n, "k").ticket;
   h.fetched(h.expect_fetch(redis, {Harness::key("k")}), {std::nullopt});
   h.loaded(h.expect_load({"k"}), {"NOW"});

@@ -99,7 +99,8 @@ struct NodeConfig {
   /// XFetch's beta (Vattani et al., VLDB 2015), 0 = off: a fresh hit starts a background load
   /// when `now - delta * beta * ln(rand) >= fresh_until` (delta: the node's measured load time).
   double early_refresh = 0.0;
-  /// How long a loader's `errc::not_found` is cached in every tier (absent: not cached).
+  /// How long a loader's `errc::not_found` is cached in every tier, whatever the tiers' TTLs
+  /// (absent: not cached).
   std::optional<Duration> negative_ttl{};
   /// Loads of this node running at once, at most (0: no limit). Excess loads queue in FIFO
   /// order; their deadlines count from the request, so a queued load may time out.
