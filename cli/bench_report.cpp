@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -138,6 +139,18 @@ void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
     row("sent " + name, [&](const RunResult& r) { return count_of(r.commands, name); });
   for (const auto& name : command_names(runs, true))
     row("server " + name, [&](const RunResult& r) { return count_of(r.server_commands, name); });
+  if (std::any_of(runs.begin(), runs.end(), [](const RunResult& r) { return r.resilience.shown; })) {
+    row("waited after fill", [](const RunResult& r) { return std::to_string(r.resilience.waited_after_fill); });
+    row("failed after fill", [](const RunResult& r) { return std::to_string(r.resilience.failed_after_fill); });
+    row("not found", [](const RunResult& r) { return std::to_string(r.resilience.not_found); });
+    row("loads failed", [](const RunResult& r) { return std::to_string(r.resilience.failed_loads); });
+    row("loads of missing keys", [](const RunResult& r) { return std::to_string(r.resilience.missing_loads); });
+    row("stale served", [](const RunResult& r) { return std::to_string(r.resilience.stale_served); });
+    row("fail-safe", [](const RunResult& r) { return std::to_string(r.resilience.fail_safe); });
+    row("early refreshes", [](const RunResult& r) { return std::to_string(r.resilience.early_refreshes); });
+    row("negative hits", [](const RunResult& r) { return std::to_string(r.resilience.negative_hits); });
+    row("loads queued", [](const RunResult& r) { return std::to_string(r.resilience.loads_queued); });
+  }
   row("latency p50 (us)", [](const RunResult& r) { return fixed(r.latency_p50_us, 0); });
   row("latency p99 (us)", [](const RunResult& r) { return fixed(r.latency_p99_us, 0); });
   row("latency max (us)", [](const RunResult& r) { return fixed(r.latency_max_us, 0); });
@@ -163,7 +176,17 @@ void print_run_json(std::ostream& out, const RunResult& r) {
       << ", \"time_s\": " << fixed(r.time_s, 4) << ", \"floor_s\": " << fixed(r.floor_s, 4)
       << ", \"requests_per_s\": " << fixed(requests_per_second(r), 1) << ", \"loads\": " << r.loads
       << ", \"hits\": " << r.hits << ", \"coalesced\": " << r.coalesced << ", \"errors\": " << r.errors
-      << ", \"hit_rate\": " << fixed(r.hit_rate, 6) << ", \"commands\": ";
+      << ", \"hit_rate\": " << fixed(r.hit_rate, 6);
+  if (r.resilience.shown) {
+    const ResilienceResult& x = r.resilience;
+    out << ", \"resilience\": {\"waited_after_fill\": " << x.waited_after_fill
+        << ", \"failed_after_fill\": " << x.failed_after_fill << ", \"not_found\": " << x.not_found
+        << ", \"failed_loads\": " << x.failed_loads << ", \"missing_loads\": " << x.missing_loads
+        << ", \"stale_served\": " << x.stale_served << ", \"fail_safe\": " << x.fail_safe
+        << ", \"early_refreshes\": " << x.early_refreshes << ", \"negative_hits\": " << x.negative_hits
+        << ", \"loads_queued\": " << x.loads_queued << "}";
+  }
+  out << ", \"commands\": ";
   json_counts(out, r.commands);
   out << ", \"server_commands\": ";
   json_counts(out, r.server_commands);

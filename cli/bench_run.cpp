@@ -7,8 +7,12 @@
 #include <iostream>
 #include <memory>
 
+#include <unordered_set>
+
 #include "cacheme/adapters/password_source.hpp"
 #include "cacheme/libevent/cacheme.hpp"
+#include "cacheme/local/hash.hpp"
+#include "cacheme/local/random.hpp"
 #include "cacheme/redact.hpp"
 #include "mongo_status.hpp"
 #include "redis_info.hpp"
@@ -38,6 +42,14 @@ class Progress {
   int shown_ = -1;
 };
 
+/// One call in progress: whether it was answered inline, what its key's state was when it started,
+/// and how its value came (`RequestOptions::info`, a `get` only).
+struct Call {
+  int stage = 0;  ///< 0: issuing, 1: answered inline, 2: waiting
+  bool filled = false;
+  core::ValueInfo info;
+};
+
 // N workers pulling calls from one queue; each call is a get (or a get_all) of the built node.
 class Replayer {
  public:
@@ -56,15 +68,34 @@ class Replayer {
   std::uint64_t loads() const { return loads_; }
   std::uint64_t errors() const { return errors_; }
   std::vector<std::uint32_t>& latencies() { return latencies_us_; }
+  const ResilienceResult& resilience() const { return result_; }
 
  private:
+  // The source: it answers after --load-latency, fails as the resilience switches say, and
+  // has no value for the --missing-rate share of the keys (chosen by a hash of the key).
   Loader loader_for(std::uint64_t key) {
     return [this, key](std::function<void(std::error_code, std::string)> done) {
       ++loads_;
-      cm_.runtime().reactor().call_after(options_.load_latency, [done = std::move(done), key] {
-        done({}, "value-" + std::to_string(key));
+      const ResilienceOptions& r = options_.resilience;
+      std::error_code outcome;
+      if (missing(key)) {
+        ++result_.missing_loads;
+        outcome = make_error_code(errc::not_found);
+      } else if ((r.source_down_after && Clock::now() - started_ >= *r.source_down_after) ||
+                 (r.load_error_rate > 0 && rng_.next_double() < r.load_error_rate)) {
+        ++result_.failed_loads;
+        outcome = make_error_code(errc::load_failed);
+      }
+      cm_.runtime().reactor().call_after(options_.load_latency, [this, done = std::move(done), key, outcome] {
+        if (!outcome) filled_.insert(key);
+        done(outcome, outcome ? std::string() : "value-" + std::to_string(key));
       });
     };
+  }
+
+  bool missing(std::uint64_t key) const {
+    const double share = options_.resilience.missing_rate;
+    return share > 0 && static_cast<double>(local::mix64(key ^ options_.seed) >> 11) * 0x1.0p-53 < share;
   }
 
   // Issues calls until one is left waiting; its callback resumes this worker. A call answered
@@ -72,20 +103,21 @@ class Replayer {
   void work() {
     while (next_ < total_) {
       const std::size_t i = next_++;
-      auto state = std::make_shared<int>(0);  // 0: issuing, 1: answered inline, 2: waiting
+      auto state = std::make_shared<Call>();
       const auto begin = Clock::now();
       auto finish = [this, state, begin](std::error_code ec) {
-        record(begin, ec);
-        if (*state == 0) {
-          *state = 1;
+        record(begin, ec, *state);
+        if (state->stage == 0) {
+          state->stage = 1;
         } else {
           work();
         }
       };
       if (workload_.batches.empty()) {
         const std::uint64_t key = workload_.keys[i];
+        state->filled = filled_.count(key) > 0;
         cm_.get(node_, std::to_string(key), loader_for(key),
-                [finish](std::error_code ec, std::shared_ptr<const std::string>) { finish(ec); });
+                [finish](std::error_code ec, std::shared_ptr<const std::string>) { finish(ec); }, {.info = &state->info});
       } else {
         std::vector<std::string> keys;
         std::vector<Loader> loaders;
@@ -96,16 +128,22 @@ class Replayer {
         cm_.get_all(node_, keys, loaders,
                     [finish](std::error_code ec, std::vector<std::shared_ptr<const std::string>>) { finish(ec); });
       }
-      if (*state == 1) continue;
-      *state = 2;
+      if (state->stage == 1) continue;
+      state->stage = 2;
       return;
     }
   }
 
-  void record(Clock::time_point begin, std::error_code ec) {
+  void record(Clock::time_point begin, std::error_code ec, const Call& call) {
     const auto now = Clock::now();
     latencies_us_.push_back(static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - begin).count()));
-    if (ec) ++errors_;
+    if (ec == errc::not_found) {
+      ++result_.not_found;  // the answer for a missing key, not an error
+    } else if (ec) {
+      ++errors_;
+      if (call.filled) ++result_.failed_after_fill;
+    }
+    if (call.filled && call.info.loaded) ++result_.waited_after_fill;
     if (++done_ == total_) finished_ = now;
     progress_.update(done_);
   }
@@ -122,6 +160,9 @@ class Replayer {
   std::vector<std::uint32_t> latencies_us_;
   Clock::time_point started_, finished_;
   Progress progress_;
+  local::Xoshiro256 rng_{options_.seed};
+  std::unordered_set<std::uint64_t> filled_;  ///< keys a load produced a value for
+  ResilienceResult result_;
 };
 
 std::map<std::string, std::uint64_t> operator-(std::map<std::string, std::uint64_t> after,
@@ -207,6 +248,12 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
 
   // Register the chain, tier0, tier1, ... in order.
   Meta meta{.version = "v1", .caches = {}, .codec = codecs::msgpack};
+  const ResilienceOptions& res = options.resilience;
+  if (res.stale_for) meta.stale_for = *res.stale_for;
+  if (res.soft_timeout) meta.soft_timeout = *res.soft_timeout;
+  if (res.negative_ttl) meta.negative_ttl = *res.negative_ttl;
+  meta.early_refresh = res.early_refresh;
+  meta.max_concurrent_loads = res.max_loads;
   std::vector<std::string> names;
   std::size_t pending = options.chain.size();
   for (std::size_t i = 0; i < options.chain.size(); ++i) {
@@ -278,6 +325,13 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
   result.hits = stats.hits;
   result.coalesced = stats.coalesced;
   result.errors = replayer.errors();
+  result.resilience = replayer.resilience();
+  result.resilience.shown = res.any() || options.ttl.has_value();
+  result.resilience.stale_served = stats.stale_served;
+  result.resilience.fail_safe = stats.fail_safe;
+  result.resilience.early_refreshes = stats.early_refreshes;
+  result.resilience.negative_hits = stats.negative_hits;
+  result.resilience.loads_queued = stats.loads_queued;
   result.hit_rate = stats.hit_rate();
   auto& lat = replayer.latencies();
   result.latency_max_us = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());

@@ -22,6 +22,23 @@ struct Workload {
   std::size_t distinct_keys = 0;
 };
 
+/// The resilience switches of `replay` (issue 19): what the node does, and what the benchmark's
+/// source does wrong. All off by default.
+struct ResilienceOptions {
+  std::optional<std::chrono::milliseconds> stale_for;     ///< Meta::stale_for (fail-safe grace)
+  std::optional<std::chrono::milliseconds> soft_timeout;  ///< Meta::soft_timeout
+  std::optional<std::chrono::milliseconds> negative_ttl;  ///< Meta::negative_ttl
+  double early_refresh = 0;                               ///< Meta::early_refresh (XFetch beta)
+  std::size_t max_loads = 0;                              ///< Meta::max_concurrent_loads
+  double load_error_rate = 0;  ///< a load fails with this probability (seeded)
+  std::optional<std::chrono::milliseconds> source_down_after;  ///< every load fails from then on
+  double missing_rate = 0;     ///< this fraction of the keys does not exist at the source (not_found)
+  bool any() const {
+    return stale_for || soft_timeout || negative_ttl || early_refresh > 0 || max_loads || load_error_rate > 0 ||
+           source_down_after || missing_rate > 0;
+  }
+};
+
 struct RunOptions {
   std::vector<std::string> chain;          ///< storage URLs, in order
   int workers = 1000;
@@ -33,6 +50,19 @@ struct RunOptions {
   std::size_t pool_size = 0;                ///< 0: each driver's default
   std::uint64_t seed = 1;
   bool progress = false;                    ///< a progress bar on stderr
+  ResilienceOptions resilience;
+};
+
+/// What the resilience switches changed. A key is *filled* once a load of it succeeded; the
+/// figures "after fill" count the requests for keys filled before the request started.
+struct ResilienceResult {
+  bool shown = false;                    ///< a resilience switch was given
+  std::uint64_t waited_after_fill = 0;   ///< requests that waited on a load of a filled key
+  std::uint64_t failed_after_fill = 0;   ///< requests of a filled key that got an error (not_found aside)
+  std::uint64_t not_found = 0;           ///< requests answered not_found
+  std::uint64_t failed_loads = 0;        ///< loads the source failed (--load-error-rate, --source-down-after)
+  std::uint64_t missing_loads = 0;       ///< loads of keys the source does not have (--missing-rate)
+  std::uint64_t stale_served = 0, fail_safe = 0, early_refreshes = 0, negative_hits = 0, loads_queued = 0;  ///< NodeStats
 };
 
 /// One tier of the chain after a run: the node's counts for it and, for a remote storage, what
@@ -65,6 +95,7 @@ struct RunResult {
   std::map<std::string, std::uint64_t> server_commands;  ///< Redis INFO commandstats, MongoDB opcounters; after - before
   double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  ///< per call
   std::vector<TierReport> tiers;  ///< in chain order
+  ResilienceResult resilience;
 };
 
 /// A setup failure (unknown scheme, unreachable server, ...): one line for stderr, its URLs

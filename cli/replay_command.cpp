@@ -32,6 +32,10 @@ struct BenchOptions {
   std::string prefix = "cacheme-bench";
   std::size_t pool_size = 0;
   std::string json, csv, plot;
+  // resilience (issue 19)
+  std::string stale_for, soft_timeout, negative_ttl, source_down_after;
+  double early_refresh = 0, load_error_rate = 0, missing_rate = 0;
+  std::size_t max_loads = 0;
 };
 
 // "100ms", "0.1s", "2m" or a plain number of milliseconds.
@@ -145,6 +149,22 @@ int run(const BenchOptions& o, bool batched, bool compare) {
     if (!run.ttl || run.ttl->count() < 1) return usage("--ttl: not a positive duration: " + o.ttl);
   }
   if (!compare && o.chains.size() > 1) return usage("one --chain only (use `compare` for several)");
+  const std::pair<const std::string*, std::optional<std::chrono::milliseconds>*> durations[] = {
+      {&o.stale_for, &run.resilience.stale_for},
+      {&o.soft_timeout, &run.resilience.soft_timeout},
+      {&o.negative_ttl, &run.resilience.negative_ttl},
+      {&o.source_down_after, &run.resilience.source_down_after}};
+  for (const auto& [text, out] : durations) {
+    if (text->empty()) continue;
+    *out = parse_duration(*text);
+    if (!*out) return usage("not a duration: " + *text);
+  }
+  if (run.resilience.negative_ttl && run.resilience.negative_ttl->count() < 1)
+    return usage("--negative-ttl: not a positive duration: " + o.negative_ttl);
+  run.resilience.early_refresh = o.early_refresh;
+  run.resilience.load_error_rate = o.load_error_rate;
+  run.resilience.missing_rate = o.missing_rate;
+  run.resilience.max_loads = o.max_loads;
 
   Workload workload;
   try {
@@ -192,7 +212,7 @@ int run(const BenchOptions& o, bool batched, bool compare) {
     if (!why.empty()) std::cerr << "cacheme-bench " << name << ": " << why << '\n';
   }
   for (const auto& r : results)
-    if (r.errors) return 1;  // every request must get its value
+    if (r.errors && !run.resilience.any()) return 1;  // every request must get its value, unless failures were asked for
   return 0;
 }
 
@@ -220,6 +240,17 @@ void add_common_options(CLI::App* app, BenchOptions& o, bool batched, bool compa
   app->add_option("--workers", o.workers, "Concurrent workers pulling from one queue")->capture_default_str();
   app->add_option("--load-latency", o.load_latency, "How long the loader waits (e.g. 100ms, 0.1s)")->capture_default_str();
   app->add_option("--ttl", o.ttl, "TTL of cached entries (default: none)");
+  app->add_option("--stale-for", o.stale_for, "Fail-safe grace period: serve expired values while the source fails");
+  app->add_option("--soft-timeout", o.soft_timeout, "With a stale value, answer it after this long; the load goes on");
+  app->add_option("--early-refresh", o.early_refresh, "XFetch beta: refresh hot keys before they expire (0: off)")
+      ->check(CLI::Range(0.0, 1000.0));
+  app->add_option("--negative-ttl", o.negative_ttl, "Cache the source's not-found for this long");
+  app->add_option("--max-loads", o.max_loads, "Loads running at once, at most (0: no limit)");
+  app->add_option("--load-error-rate", o.load_error_rate, "Each load fails with this probability")
+      ->check(CLI::Range(0.0, 1.0));
+  app->add_option("--source-down-after", o.source_down_after, "Every load fails from this long after the start");
+  app->add_option("--missing-rate", o.missing_rate, "Share of the keys the source does not have (not found)")
+      ->check(CLI::Range(0.0, 1.0));
   app->add_flag("--flush,!--no-flush", o.flush, "Delete the benchmark's own keys (under --prefix) first")->capture_default_str();
   app->add_flag("--init", o.init, "Create missing SQL cache tables from sql/<backend>.sql (MongoDB: the TTL index of sql/mongo.js)");
   app->add_option("--prefix", o.prefix, "Key prefix of the benchmark")->capture_default_str();

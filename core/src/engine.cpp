@@ -8,9 +8,18 @@
 
 namespace cacheme::core {
 namespace detail {
+namespace {
+bool in_range(Duration d) { return d >= Duration::zero() && d <= kMaxDuration; }
+
+bool valid_resilience(const NodeConfig& c) {
+  return in_range(c.stale_for) && in_range(c.fail_safe_throttle) && (!c.soft_timeout || in_range(*c.soft_timeout)) &&
+         (!c.negative_ttl || (in_range(*c.negative_ttl) && *c.negative_ttl > Duration::zero())) &&
+         c.early_refresh >= 0.0 && c.early_refresh <= 1000.0;  // NaN fails both
+}
+}  // namespace
 
 EngineImpl::EngineImpl(Config config)
-    : config_(std::move(config)), in_flight_(this, &EngineImpl::key_of) {
+    : config_(std::move(config)), in_flight_(this, &EngineImpl::key_of), rng_(config_.seed ^ 0x5851F42D4C957F2Dull) {
   key_buf_.reserve(128);
 }
 
@@ -28,6 +37,7 @@ Result<NodeId> EngineImpl::add_node(NodeConfig config) {
   if (config.caches.size() > kMaxChain) return fail(errc::invalid_argument);
   if (nodes_.size() >= UINT32_MAX) return fail(errc::invalid_argument);  // the node tag holds 32 bits
   if (config.load_timeout < Duration::zero() || config.load_timeout > kMaxDuration) return fail(errc::bad_option);
+  if (!valid_resilience(config)) return fail(errc::bad_option);
   if (!config.name.empty())
     for (const NodeState& other : nodes_)
       if (other.config.name == config.name) return fail(errc::duplicate_name);
@@ -73,9 +83,10 @@ Ticket EngineImpl::new_ticket(std::uint32_t slots) {
   return Ticket{tickets_.insert(std::move(s))};
 }
 
-bool EngineImpl::answer(const Waiter& w, Result<AnyValue> value) {
+bool EngineImpl::answer(const Waiter& w, Result<AnyValue> value, ValueInfo info) {
   TicketState* t = tickets_.find(w.ticket.v);
   if (!t) return false;  // the caller cancelled
+  if (t->info && w.slot == 0) *t->info = info;
   t->values[w.slot] = std::move(value);
   if (--t->remaining == 0) {
     emit_reply(w.ticket, *t);

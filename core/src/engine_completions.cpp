@@ -6,6 +6,7 @@
 namespace cacheme::core::detail {
 
 std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now) {
+  last_now_ = now;
   const PendingIo* pending = ios_.find(id.v);
   if (!pending || pending->kind != PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);
   PendingIo io = std::move(*take_io(id));
@@ -29,16 +30,26 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
       auto entry = codec::parse_entry(*bytes);
       if (entry && entry->codec == n.config.codec.id) {
         const std::int64_t remaining = entry->remaining_ms(now.unix_ms);
-        if (remaining != 0) {
-          auto value = n.config.codec.decode(entry->body);
+        const std::int64_t grace = std::chrono::duration_cast<std::chrono::milliseconds>(n.config.stale_for).count();
+        // Past fresh-until: within the grace period a fallback, after it just gone.
+        const bool stale = remaining == 0;
+        if (!stale || now.unix_ms - entry->expire_unix_ms < grace) {
+          auto value = entry->negative ? Result<AnyValue>(negative_value()) : n.config.codec.decode(entry->body);
           if (value && *value) {
-            ++ts.hits;
-            std::optional<Instant> expiry;
-            if (remaining > 0) expiry = now.mono + std::chrono::milliseconds(remaining);
-            found.push_back({io.flights[i], std::move(*value), expiry, std::string(entry->body), false});
-            continue;
+            std::optional<Instant> fresh;
+            if (remaining != -1) fresh = now.mono + std::chrono::milliseconds(entry->expire_unix_ms - now.unix_ms);
+            std::optional<std::string> body;
+            if (!entry->negative) body.emplace(entry->body);
+            if (!stale) {
+              ++ts.hits;
+              found.push_back({io.flights[i], std::move(*value), fresh, std::move(body), false});
+              continue;
+            }
+            ++ts.misses;
+            if (!f.fallback) keep_fallback(f, *value, fresh, std::move(body));
+          } else {
+            ++ts.decode_errors;
           }
-          ++ts.decode_errors;
         } else {
           ++ts.misses;  // expired: the copy outlived nothing, it is just gone
         }
@@ -57,6 +68,7 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
 }
 
 std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
+  last_now_ = now;
   const PendingIo* pending = ios_.find(id.v);
   if (!pending || pending->kind == PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);
   PendingIo io = std::move(*take_io(id));
@@ -95,8 +107,9 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
 }
 
 std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue>> results, Now now) {
+  last_now_ = now;
   PendingLoad* pending = loads_.find(id.v);
-  if (!pending) return make_error_code(errc::unknown_io);
+  if (!pending || !pending->emitted) return make_error_code(errc::unknown_io);
   PendingLoad load = std::move(*pending);
   loads_.erase(id.v);
   if (load.deadline) load_deadlines_.erase({*load.deadline, id.v});
@@ -111,21 +124,28 @@ std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue
                                                                  : Result<AnyValue>(fail(errc::load_failed));
     if (r && !*r) r = fail(errc::load_failed);  // a loader must produce a value
     n.stats.total_load_time_ns += elapsed;
-    if (r) {
+    if (!r && r.error() == errc::not_found && n.config.negative_ttl) {  // cached like a value
+      ++n.stats.load_successes;
+      found.push_back({load.flights[i], negative_value(), now.mono + *n.config.negative_ttl, std::nullopt, true});
+    } else if (r) {
       ++n.stats.load_successes;
       found.push_back({load.flights[i], std::move(*r), std::nullopt, std::nullopt, true});
+    } else if (++n.stats.load_failures; auto stale = fail_safe(load.flights[i], r.error(), now)) {
+      found.push_back(std::move(*stale));
     } else {
-      ++n.stats.load_failures;
       fail_flight(load.flights[i], r.error());
     }
   }
   resolve(std::move(found), now);
+  load_finished(load.node, true, now);
   return {};
 }
 
 void EngineImpl::on_timeout(Now now) {
+  last_now_ = now;
   for (Tier& t : tiers_)
     if (t.local) t.local->advance(now.mono);
+  expire_soft(now);
   expire_loads(now);
   for (Tier& t : tiers_) {
     // A timeout is a failure like any other; the late reply, if any, is then ignored.
@@ -147,6 +167,7 @@ void EngineImpl::on_timeout(Now now) {
 std::optional<Instant> EngineImpl::next_deadline() const {
   std::optional<Instant> next;
   if (!load_deadlines_.empty()) next = load_deadlines_.begin()->first;
+  if (!soft_deadlines_.empty() && (!next || soft_deadlines_.begin()->first < *next)) next = soft_deadlines_.begin()->first;
   for (const Tier& t : tiers_) {
     if (!t.deadlines.empty() && (!next || t.deadlines.front().first < *next)) next = t.deadlines.front().first;
     if (!t.local) continue;

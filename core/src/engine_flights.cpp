@@ -31,10 +31,12 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
       Flight& f = flight(fid);
       const local::Hit hit = tiers_[tier.v - 1].local->find(f.key, now.mono);
       ++f.next_tier;
-      if (hit.value) {
+      const std::optional<Instant> fresh = n.fresh_until(hit.expiry);
+      if (hit.value && (!fresh || *fresh > now.mono)) {
         ++n.stats.tiers[idx].hits;
-        found.push_back({fid, *hit.value, hit.expiry, std::nullopt, false});
+        found.push_back({fid, *hit.value, fresh, std::nullopt, false});
       } else {
+        if (hit.value && !f.fallback) keep_fallback(f, *hit.value, fresh, std::nullopt);
         ++n.stats.tiers[idx].misses;
         f.missed |= TierMask{1} << idx;
         rest.push_back(fid);
@@ -55,15 +57,22 @@ void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
     NodeState& n = *node(f.node);
     f.stage = Stage::writing;
     f.value = r.value;
+    f.value_stale = r.stale;
     f.value_expiry = r.expiry;
     f.body = std::move(r.body);
+    const Result<AnyValue> out = deliverable(r.value);
     f.waiters.for_each([&](const Waiter& w) {
-      const bool delivered = answer(w, r.value);
-      if (delivered && !(r.from_load && w.leader)) ++n.stats.hits;  // a load is the leader's miss
+      const bool delivered = answer(w, out, {r.stale, r.from_load});
+      if (!delivered) return;
+      if (r.stale) ++n.stats.stale_served;
+      if (r.from_load && w.leader) return;  // a load is the leader's miss
+      ++n.stats.hits;
+      if (!out) ++n.stats.negative_hits;
     });
     f.waiters.clear();
     if (!f.attached) continue;  // invalidated: its value may be stale, write nothing
-    if (r.from_load && n.doorkeeper) {
+    if (!r.from_load && start_early_refresh(r.flight, now)) continue;  // XFetch: the new value is written
+    if (r.from_load && !r.stale && n.doorkeeper) {
       const std::uint64_t h = hash_bytes(f.key, config_.seed);
       if (!n.doorkeeper->contains(h)) {
         n.doorkeeper->insert(h);
@@ -92,14 +101,15 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
     if (f.value_expiry) remaining = *f.value_expiry - now.mono;
     for (TierMask bits = f.missed; bits; bits &= bits - 1) {
       const auto idx = static_cast<std::uint32_t>(std::countr_zero(bits));
-      const auto ttl = min_ttl(n.config.caches[idx].ttl, remaining);
+      // A negative entry lives negative_ttl in every tier, whatever the tier's TTL.
+      const auto ttl = is_negative(f.value) ? remaining : min_ttl(n.config.caches[idx].ttl, remaining);
       if (ttl && *ttl < std::chrono::milliseconds(1)) continue;  // expired: nothing to copy
       Tier& tier = tiers_[n.chain[idx].v - 1];
       if (tier.is_local()) {
-        tier.local->insert(f.key, f.value, ttl ? std::optional(now.mono + *ttl) : std::nullopt, now.mono);
+        put_local(n, tier, f.key, f.value, ttl, now);
         continue;
       }
-      if (!f.body) {
+      if (!f.body && !is_negative(f.value)) {
         auto body = n.config.codec.encode(f.value.get());
         if (!body) {
           ++n.stats.tiers[idx].errors;
@@ -109,11 +119,14 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
       }
       std::optional<std::chrono::milliseconds> ttl_ms;
       if (ttl) ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);  // floor: never outlive
-      const std::int64_t expire = ttl_ms ? now.unix_ms + ttl_ms->count() : 0;
+      const std::int64_t expire = ttl_ms ? now.unix_ms + ttl_ms->count() : 0;  // fresh-until
+      if (ttl_ms) *ttl_ms += std::chrono::duration_cast<std::chrono::milliseconds>(n.config.stale_for);  // + grace
       auto& [req, io] = stores[{f.node.v, idx}];
       req.tier = n.chain[idx];
-      req.entries.push_back(
-          {std::string(f.full_key()), codec::make_entry(n.config.codec.id, expire, now.unix_ms, *f.body), ttl_ms});
+      req.entries.push_back({std::string(f.full_key()),
+                             is_negative(f.value) ? codec::make_negative_entry(n.config.codec.id, expire, now.unix_ms)
+                                                  : codec::make_entry(n.config.codec.id, expire, now.unix_ms, *f.body),
+                             ttl_ms});
       io.kind = PendingIo::Kind::store;
       io.node = f.node;
       io.chain_index = idx;
@@ -133,8 +146,9 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
 // Emits the load of a group of flights that found their key in no tier. Flights nobody waits
 // for any more (every caller cancelled meanwhile) are dropped instead of loaded (rule 10).
 void EngineImpl::start_load(NodeId id, std::vector<FlightId> group, Now now) {
+  NodeState& n = *node(id);
   std::erase_if(group, [&](FlightId fid) {
-    if (!flight(fid).waiters.empty()) return false;
+    if (!flight(fid).waiters.empty() || flight(fid).background) return false;
     ++node(id)->stats.loads_cancelled;
     fail_flight(fid, make_error_code(errc::cancelled));
     return true;
@@ -151,21 +165,33 @@ void EngineImpl::start_load(NodeId id, std::vector<FlightId> group, Now now) {
   }
   std::optional<Instant> deadline;
   if (timeout) deadline = now.mono + *timeout;
-  req.id = LoadId{loads_.insert(PendingLoad{id, group, now.mono, deadline})};
+  req.id = LoadId{loads_.insert(PendingLoad{id, group, now.mono, deadline, true, std::nullopt})};
   for (FlightId fid : group) flight(fid).load = req.id;
   if (deadline) load_deadlines_.emplace(*deadline, req.id.v);
-  effects_.emplace_back(std::move(req));
+  emit_or_queue(n, std::move(req));
+  // soft_timeout: callers with a stale value at hand get it then (at once for 0).
+  for (FlightId fid : group) {
+    Flight& f = flight(fid);
+    if (!f.fallback || f.background || !n.config.soft_timeout) continue;
+    if (*n.config.soft_timeout <= Duration::zero()) {
+      go_background(fid, now);
+      continue;
+    }
+    f.soft_deadline = now.mono + *n.config.soft_timeout;
+    soft_deadlines_.emplace(*f.soft_deadline, fid);
+  }
 }
 
 // The core gives up on load `id`: every waiter of its flights gets `error`, nothing is cached,
 // the flights leave the table, and the adapter is asked to cancel the loader.
-void EngineImpl::give_up_load(LoadId id, std::error_code error) {
+void EngineImpl::give_up_load(LoadId id, std::error_code error, Now now) {
   PendingLoad* pending = loads_.find(id.v);
   if (!pending) return;
   PendingLoad load = std::move(*pending);
   loads_.erase(id.v);
   if (load.deadline) load_deadlines_.erase({*load.deadline, id.v});
   NodeState& n = *node(load.node);
+  std::vector<Resolution> stale;
   for (FlightId fid : load.flights) {
     if (!flights_.find(fid)) continue;
     if (error == errc::load_timeout) {
@@ -174,27 +200,33 @@ void EngineImpl::give_up_load(LoadId id, std::error_code error) {
     } else {
       ++n.stats.loads_cancelled;
     }
+    if (auto r = fail_safe(fid, error, now)) {
+      stale.push_back(std::move(*r));
+      continue;
+    }
     fail_flight(fid, error);
   }
-  effects_.emplace_back(CancelLoad{id});
+  resolve(std::move(stale), now);  // fail-safe answers, as the failures above, before the cancel
+  if (load.emitted) effects_.emplace_back(CancelLoad{id});  // a queued load never started
+  load_finished(load.node, load.emitted, now);
 }
 
 // Flight `id` lost its last waiter: if it is loading and no flight of its load has a waiter
 // left, the load is cancelled. A flight still reading goes on; it is dropped when it would load.
 void EngineImpl::drop_unwanted_load(FlightId id) {
   const Flight& f = flight(id);
-  if (f.stage != Stage::loading) return;
+  if (f.stage != Stage::loading || f.background) return;
   const PendingLoad* load = loads_.find(f.load.v);
   if (!load) return;
   for (FlightId other : load->flights)
-    if (const Flight* o = flights_.find(other); o && !o->waiters.empty()) return;
-  give_up_load(f.load, make_error_code(errc::cancelled));
+    if (const Flight* o = flights_.find(other); o && (!o->waiters.empty() || o->background)) return;
+  give_up_load(f.load, make_error_code(errc::cancelled), last_now_);
 }
 
 // Gives up every load whose deadline passed.
 void EngineImpl::expire_loads(Now now) {
   while (!load_deadlines_.empty() && load_deadlines_.begin()->first <= now.mono)
-    give_up_load(LoadId{load_deadlines_.begin()->second}, make_error_code(errc::load_timeout));
+    give_up_load(LoadId{load_deadlines_.begin()->second}, make_error_code(errc::load_timeout), now);
 }
 
 void EngineImpl::fail_flight(FlightId id, std::error_code error) {

@@ -9,6 +9,18 @@
 // newcomers from its value, until its write-backs are acknowledged, failed or timed out.
 // `invalidate` *detaches* a flight: it leaves the table (later requests start a new flight)
 // but goes on for the waiters it has, and writes nothing back.
+//
+// Resilience (NodeConfig's stale_for, soft_timeout, early_refresh, negative_ttl,
+// max_concurrent_loads). Every flight's value carries a *fresh-until* instant; tiers keep a
+// copy `stale_for` longer (a local entry's expiry is fresh-until + stale_for; a remote entry's
+// header holds fresh-until and its TTL adds the grace). A copy past fresh-until is never a hit:
+// the flight goes on down the chain and to the source, holding the copy as its *fallback*.
+// If the load fails or times out, the fallback answers the waiters (fail-safe) and is written
+// back as fresh for `fail_safe_throttle`. After `soft_timeout` a flight with a fallback goes
+// *background*: its waiters get the fallback at once, newcomers too, and the load goes on with
+// nobody waiting (it is not cancelled for want of waiters). XFetch's early refresh starts such
+// a background flight on a fresh hit, holding the fresh value as its fallback. A negative entry
+// (the loader's `not_found`) is the value `negative_value()`, answered as `errc::not_found`.
 #pragma once
 
 #include <algorithm>
@@ -29,6 +41,8 @@
 #include "cacheme/core/engine.hpp"
 #include "hash.hpp"
 #include "slot_map.hpp"
+#include "cacheme/errc.hpp"
+#include "cacheme/local/random.hpp"
 
 namespace cacheme::core::detail {
 
@@ -53,7 +67,27 @@ struct NodeState {
   std::size_t leading_local = 0;  ///< how many local tiers open the chain (read by each request)
   std::optional<BloomFilter> doorkeeper;
   NodeStats stats;
+  std::size_t running_loads = 0;   ///< load effects emitted and not finished (max_concurrent_loads)
+  std::deque<std::uint64_t> queued_loads;  ///< LoadIds waiting for a slot, FIFO (lazy: gone ones skipped)
+
+  /// The fresh-until time of a local copy whose expiry is `expiry` (its grace removed).
+  std::optional<Instant> fresh_until(std::optional<Instant> expiry) const {
+    if (!expiry) return std::nullopt;
+    return *expiry - config.stale_for;
+  }
 };
+
+/// The value negative entries hold in local tiers and flights: the source has no value for the
+/// key. Answered as `errc::not_found`; written to remote tiers as a negative entry.
+inline const AnyValue& negative_value() {
+  static const AnyValue marker = std::make_shared<const char>('\0');
+  return marker;
+}
+inline bool is_negative(const AnyValue& v) { return v == negative_value(); }
+/// What a caller gets for value `v`.
+inline Result<AnyValue> deliverable(const AnyValue& v) {
+  return is_negative(v) ? Result<AnyValue>(fail(errc::not_found)) : Result<AnyValue>(v);
+}
 
 /// One caller waiting on a flight: the ticket and the slot of its reply.
 struct Waiter {
@@ -156,7 +190,13 @@ struct Flight {
   TierMask missed = 0;                  ///< chain indexes to write back to
   bool attached = true;                 ///< in the in-flight table (false once invalidated)
   AnyValue value;                       ///< once known
-  std::optional<Instant> value_expiry;  ///< the found copy's expiry; copies never outlive it
+  bool value_stale = false;             ///< the value is a fallback served by fail-safe
+  std::optional<Instant> value_expiry;  ///< the found copy's fresh-until; copies never outlive it
+  AnyValue fallback;                    ///< a stale copy met on the way (or the value an early refresh replaces)
+  std::optional<Instant> fallback_fresh;      ///< its fresh-until
+  std::optional<std::string> fallback_body;   ///< its codec bytes, when it came from a remote tier
+  bool background = false;              ///< its callers were answered from the fallback; the load goes on
+  std::optional<Instant> soft_deadline; ///< when it goes background (soft_timeout)
   std::optional<std::string> body;      ///< the codec's bytes, when known (a remote hit)
   std::uint32_t pending_writes = 0;     ///< store effects not yet completed
   std::uint32_t pending_erases = 0;     ///< refresh: erases that must finish before write-back
@@ -172,6 +212,8 @@ struct PendingLoad {
   std::vector<FlightId> flights;
   Instant started;
   std::optional<Instant> deadline;
+  bool emitted = true;              ///< false while queued behind max_concurrent_loads
+  std::optional<LoadRequest> queued;  ///< the effect to emit when a slot frees
 };
 
 /// A ticket until its reply has been polled (`remaining` 0: the reply is queued).
@@ -182,6 +224,7 @@ struct TicketState {
   /// The flights it waits on, so that `cancel` can detach it (and cancel a load nobody wants).
   FlightId flight = 0;
   std::vector<FlightId> more_flights;
+  ValueInfo* info = nullptr;  ///< RequestOptions::info of a get or refresh
   void waits_on(FlightId f) {
     if (!flight)
       flight = f;
@@ -204,6 +247,15 @@ struct Resolution {
   std::optional<Instant> expiry;
   std::optional<std::string> body;
   bool from_load = false;
+  bool stale = false;  ///< a fallback served by fail-safe
+};
+
+/// What the local tiers that open a chain hold for a key: a fresh value, or only a stale one.
+struct LocalRead {
+  AnyValue value;
+  std::optional<Instant> fresh_until;
+  AnyValue stale;
+  std::optional<Instant> stale_fresh_until;
 };
 
 class EngineImpl {
@@ -234,7 +286,7 @@ class EngineImpl {
   void resolve(std::vector<Resolution> found, Now now);
   void fail_flight(FlightId id, std::error_code error);
   void start_load(NodeId node, std::vector<FlightId> group, Now now);
-  void give_up_load(LoadId id, std::error_code error);
+  void give_up_load(LoadId id, std::error_code error, Now now);
   void drop_unwanted_load(FlightId id);
   void expire_loads(Now now);
   void detach(std::string_view full_key);
@@ -247,6 +299,20 @@ class EngineImpl {
   void maybe_finish(FlightId id);
   void start_writeback(const std::vector<FlightId>& flights, Now now);
 
+  // resilience (engine_resilience.cpp)
+  bool refresh_due(const NodeState& n, std::optional<Instant> fresh_until, Now now);
+  void refresh_early(NodeState& n, NodeId id, std::string_view key, SourceRef source, const AnyValue& value,
+                     std::optional<Instant> fresh_until, Now now);
+  bool start_early_refresh(FlightId id, Now now);
+  std::optional<Resolution> fail_safe(FlightId id, std::error_code error, Now now);
+  void go_background(FlightId id, Now now);
+  void expire_soft(Now now);
+  void emit_or_queue(NodeState& n, LoadRequest req);
+  void load_finished(NodeId id, bool emitted, Now now);
+  void keep_fallback(Flight& f, const AnyValue& v, std::optional<Instant> fresh, std::optional<std::string> body);
+  Submitted at_once(NodeState& n, const AnyValue& v, ValueInfo info, const RequestOptions& options);
+  std::optional<Result<AnyValue>> held(NodeState& n, const Flight& f, Now now, ValueInfo& info);
+
   // helpers
   FlightId new_flight(NodeState& n, NodeId id, std::string_view key, SourceRef source, Waiter first,
                       std::uint64_t key_hash, const RequestOptions& options);
@@ -255,9 +321,11 @@ class EngineImpl {
   void attach(Flight& f, Ticket t, std::uint32_t slot);
   std::uint64_t hash_key(std::string_view full_key) const { return hash_bytes(full_key, config_.seed); }
   static std::string_view key_of(const void* self, std::uint64_t flight);
-  AnyValue read_leading_local(NodeState& node, Now now);
+  LocalRead read_leading_local(NodeState& node, Now now);
+  void put_local(const NodeState& n, Tier& tier, std::string_view key, const AnyValue& v, std::optional<Duration> ttl,
+                 Now now);
   Ticket new_ticket(std::uint32_t slots);
-  bool answer(const Waiter& waiter, Result<AnyValue> value);  // false: the caller cancelled
+  bool answer(const Waiter& waiter, Result<AnyValue> value, ValueInfo info = {});  // false: the caller cancelled
   void emit_reply(Ticket ticket, TicketState& state);
   IoId new_io(PendingIo io, TierId tier, Now now);
   std::optional<PendingIo> take_io(IoId id);  // removes a pending operation, if known
@@ -280,6 +348,9 @@ class EngineImpl {
   std::deque<Effect> effects_;
   std::set<std::pair<Instant, std::uint64_t>> load_deadlines_;  ///< (deadline, LoadId) of pending loads
   std::string key_buf_;  ///< the local key being built (reused: no allocation on a local hit)
+  std::set<std::pair<Instant, FlightId>> soft_deadlines_;  ///< (soft deadline, flight); lazy deletion
+  local::Xoshiro256 rng_;  ///< XFetch's draws, seeded from Config::seed
+  Now last_now_{};         ///< the latest `now` given (a queued load emitted from `cancel` starts then)
 };
 
 }  // namespace cacheme::core::detail

@@ -24,17 +24,18 @@ T get_le(const char* in) {
   return static_cast<T>(v);
 }
 
+bool known_version(std::uint8_t v) { return v == kFormatVersion || v == kNegativeFormatVersion; }
+
 bool known_codec(std::uint8_t id) {
   return id >= static_cast<std::uint8_t>(Id::raw) && id <= static_cast<std::uint8_t>(Id::msgpack_zstd);
 }
 
-}  // namespace
-
-std::string make_entry(Id codec, std::int64_t expire_unix_ms, std::int64_t write_unix_ms, std::string_view body) {
+std::string make_versioned(std::uint8_t version, Id codec, std::int64_t expire_unix_ms, std::int64_t write_unix_ms,
+                           std::string_view body) {
   std::string out(kHeaderSize + body.size(), '\0');
   out[0] = static_cast<char>(kMagic0);
   out[1] = static_cast<char>(kMagic1);
-  out[2] = static_cast<char>(kFormatVersion);
+  out[2] = static_cast<char>(version);
   out[3] = static_cast<char>(codec);
   put_le<std::int64_t>(&out[4], expire_unix_ms);
   put_le<std::int64_t>(&out[12], write_unix_ms);
@@ -45,14 +46,26 @@ std::string make_entry(Id codec, std::int64_t expire_unix_ms, std::int64_t write
   return out;
 }
 
+}  // namespace
+
+std::string make_entry(Id codec, std::int64_t expire_unix_ms, std::int64_t write_unix_ms, std::string_view body) {
+  return make_versioned(kFormatVersion, codec, expire_unix_ms, write_unix_ms, body);
+}
+
+std::string make_negative_entry(Id codec, std::int64_t expire_unix_ms, std::int64_t write_unix_ms) {
+  return make_versioned(kNegativeFormatVersion, codec, expire_unix_ms, write_unix_ms, {});
+}
+
 Result<EntryView> parse_entry(std::string_view bytes) {
   if (bytes.size() < kHeaderSize) return fail(errc::decode_error);
   const char* p = bytes.data();
   if (static_cast<unsigned char>(p[0]) != kMagic0 || static_cast<unsigned char>(p[1]) != kMagic1 ||
-      static_cast<std::uint8_t>(p[2]) != kFormatVersion || !known_codec(static_cast<std::uint8_t>(p[3])))
+      !known_version(static_cast<std::uint8_t>(p[2])) || !known_codec(static_cast<std::uint8_t>(p[3])))
     return fail(errc::decode_error);
   const auto body_len = get_le<std::uint32_t>(p + 20);
   if (bytes.size() - kHeaderSize != body_len) return fail(errc::decode_error);
+  const bool negative = static_cast<std::uint8_t>(p[2]) == kNegativeFormatVersion;
+  if (negative && body_len != 0) return fail(errc::decode_error);
   const std::uint32_t crc = crc32c(bytes.substr(kHeaderSize), crc32c(bytes.substr(0, kCrcOffset)));
   if (crc != get_le<std::uint32_t>(p + kCrcOffset)) return fail(errc::decode_error);
   EntryView v;
@@ -62,6 +75,7 @@ Result<EntryView> parse_entry(std::string_view bytes) {
   // Unix times before 1970 are never written; refusing them keeps remaining_ms() overflow-free.
   if (v.expire_unix_ms < 0 || v.write_unix_ms < 0) return fail(errc::decode_error);
   v.body = bytes.substr(kHeaderSize);
+  v.negative = negative;
   return v;
 }
 

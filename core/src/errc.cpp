@@ -28,6 +28,7 @@ class Category final : public std::error_category {
       case errc::invalid_argument: return "invalid argument";
       case errc::load_timeout: return "load from the source timed out";
       case errc::overloaded: return "storage overloaded: too many operations outstanding";
+      case errc::not_found: return "the source has no value for the key";
     }
     return "unknown cacheme error";
   }

@@ -12,6 +12,11 @@ NodeStats NodeStats::operator-(const NodeStats& e) const {
   d.load_timeouts -= e.load_timeouts;
   d.loads_cancelled -= e.loads_cancelled;
   d.total_load_time_ns -= e.total_load_time_ns;
+  d.stale_served -= e.stale_served;
+  d.fail_safe -= e.fail_safe;
+  d.negative_hits -= e.negative_hits;
+  d.early_refreshes -= e.early_refreshes;
+  d.loads_queued -= e.loads_queued;
   for (std::size_t i = 0; i < d.tiers.size() && i < e.tiers.size(); ++i) {
     d.tiers[i].hits -= e.tiers[i].hits;
     d.tiers[i].misses -= e.tiers[i].misses;

@@ -110,7 +110,8 @@ TEST_CASE("foreign headers are refused even with a valid CRC", "[entry][damage]"
   };
   CHECK(refused(parse_entry(edited(0, 'x'))));  // magic
   CHECK(refused(parse_entry(edited(1, 'x'))));
-  CHECK(refused(parse_entry(edited(2, 2))));  // a future format version
+  CHECK(refused(parse_entry(edited(2, 3))));  // a future format version
+  CHECK(refused(parse_entry(edited(2, 2))));  // a negative entry never has a body
   CHECK(refused(parse_entry(edited(2, 0))));
   CHECK(refused(parse_entry(edited(3, 0))));  // codec ids 0 and 10+ are unknown
   CHECK(refused(parse_entry(edited(3, 10))));
@@ -140,3 +141,19 @@ TEST_CASE("a value survives header, codec and compression end to end", "[entry]"
 
 }  // namespace
 }  // namespace cacheme::codec
+
+TEST_CASE("a negative entry is format version 2 with an empty body; values stay version 1", "[entry]") {
+  const std::string neg = make_negative_entry(Id::msgpack, kExpire, kWrite);
+  CHECK(neg.size() == kHeaderSize);
+  CHECK(neg[2] == kNegativeFormatVersion);
+  const auto view = parse_entry(neg);
+  REQUIRE(view);
+  CHECK(view->negative);
+  CHECK(view->codec == Id::msgpack);
+  CHECK(view->expire_unix_ms == kExpire);
+  CHECK(view->body.empty());
+  const auto value = parse_entry(make_entry(Id::msgpack, kExpire, kWrite, "x"));
+  REQUIRE(value);
+  CHECK_FALSE(value->negative);
+  CHECK(make_entry(Id::msgpack, kExpire, kWrite, "x")[2] == kFormatVersion);  // old readers read values
+}

@@ -30,6 +30,7 @@ enum class errc {
   invalid_argument,   ///< misuse of an API (a bad size, an empty chain, ...)
   load_timeout,       ///< the load did not finish within the node's (or the call's) load timeout
   overloaded,         ///< a storage refused an operation: its cap on outstanding operations was reached
+  not_found,          ///< the source has no value for the key (a loader's answer, cached with `negative_ttl`)
 };
 
 /// The category of `errc`; `name()` is "cacheme".

@@ -56,6 +56,22 @@ struct Meta {
   /// Deadline of a load (0: none). When it passes, every caller waiting for the key gets
   /// `errc::load_timeout`, nothing is cached and the loader is cancelled.
   core::Duration load_timeout = core::kDefaultLoadTimeout;
+  /// Fail-safe grace period (0: off): an expired value is kept this long more in every tier and
+  /// served, marked stale (`core::RequestOptions::info`), when the load fails or times out.
+  core::Duration stale_for{};
+  /// After fail-safe, the stale value counts as fresh this long (the source is not hammered).
+  core::Duration fail_safe_throttle = std::chrono::seconds(30);
+  /// With a stale value at hand, callers get it after this long; the load goes on in the
+  /// background (0: stale-while-revalidate; absent: callers wait for the load).
+  std::optional<core::Duration> soft_timeout{};
+  /// XFetch's beta (0: off; 1 is the paper's default): hits refresh a hot key in the background
+  /// shortly before it expires, so it never expires under load.
+  double early_refresh = 0.0;
+  /// How long a loader's "not found" (`std::system_error(cacheme::errc::not_found)`) is cached
+  /// in every tier; callers get `errc::not_found`. Absent: not cached.
+  std::optional<core::Duration> negative_ttl{};
+  /// Loads of this node at once, at most (0: no limit); the others queue, FIFO.
+  std::size_t max_concurrent_loads = 0;
 };
 
 /// Codec constants, as in `Meta{.codec = cacheme::codecs::msgpack_zlib}`.

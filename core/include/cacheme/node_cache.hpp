@@ -151,6 +151,12 @@ class NodeCache {
     if (codec::supports<T>(meta.codec)) config.codec = codec::make_codec<T>(meta.codec);
     if (meta.doorkeeper) config.doorkeeper = core::DoorkeeperOptions{meta.doorkeeper->capacity, meta.doorkeeper->false_positive_rate};
     config.load_timeout = meta.load_timeout;
+    config.stale_for = meta.stale_for;
+    config.fail_safe_throttle = meta.fail_safe_throttle;
+    config.soft_timeout = meta.soft_timeout;
+    config.early_refresh = meta.early_refresh;
+    config.negative_ttl = meta.negative_ttl;
+    config.max_concurrent_loads = meta.max_concurrent_loads;
     return engine_.add_node(std::move(config));
   }
 

@@ -31,12 +31,25 @@ inline constexpr Duration kDefaultLoadTimeout = std::chrono::seconds(30);
 /// deadline it computes (`now + duration`) stays far from overflowing a 64-bit nanosecond count.
 inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 365 * 100);
 
+/// How a value reached its caller (`RequestOptions::info`).
+struct ValueInfo {
+  /// Past its fresh-until time: served by fail-safe (the load failed or timed out) or after the
+  /// node's `soft_timeout`, from the grace period `NodeConfig::stale_for` keeps it for.
+  bool stale = false;
+  /// The caller waited for a load of the source (it started it, or attached to its flight).
+  bool loaded = false;
+};
+
 /// Per-call options of `get`, `get_all` and `refresh`.
 struct RequestOptions {
   /// Overrides the node's `load_timeout` for the load this call starts (0: none). A call that
   /// attaches to a flight already in progress shares that flight's deadline; to bound one
   /// caller's wait, cancel it (Asio per-operation cancellation, a libevent handle).
   std::optional<Duration> load_timeout{};
+  /// Filled, for `get` and `refresh`, with how the value was obtained (stale or not, loaded or
+  /// not) before the reply is emitted (or at once, when `get` answers at once). Must outlive the
+  /// request; a cancelled request never writes it. `get_all` ignores it.
+  ValueInfo* info = nullptr;
 };
 
 /// Settings of one remote storage, as the engine sees it.
@@ -68,6 +81,30 @@ struct NodeConfig {
   /// Deadline of a load, counted from the load effect (0: none). When it passes, every waiter
   /// gets `errc::load_timeout`, nothing is cached and the load is cancelled (a `CancelLoad`).
   Duration load_timeout = kDefaultLoadTimeout;
+
+  // ---- resilience (all off by default) ------------------------------------------------
+
+  /// Grace period: an entry past its fresh-until time is kept this long more in every tier
+  /// (remote TTL = fresh + grace; the entry header holds the fresh-until time), as a fallback.
+  /// A request never gets a stale value while the source answers; it gets it (marked stale)
+  /// when the load fails or times out (fail-safe), or after `soft_timeout`.
+  Duration stale_for{};
+  /// After fail-safe served a stale value, it is written back as fresh for this long, so the
+  /// next requests do not hammer a source that is down.
+  Duration fail_safe_throttle = std::chrono::seconds(30);
+  /// With a stale value at hand, callers get it after this long while the load goes on in the
+  /// background and updates the tiers when it completes (`load_timeout` still bounds it).
+  /// Absent: callers wait for the load. 0: stale-while-revalidate.
+  std::optional<Duration> soft_timeout{};
+  /// XFetch's beta (Vattani et al., VLDB 2015), 0 = off: a fresh hit starts a background load
+  /// when `now - delta * beta * ln(rand) >= fresh_until` (delta: the node's measured load time).
+  double early_refresh = 0.0;
+  /// How long a loader's `errc::not_found` is cached in every tier, whatever the tiers' TTLs
+  /// (absent: not cached).
+  std::optional<Duration> negative_ttl{};
+  /// Loads of this node running at once, at most (0: no limit). Excess loads queue in FIFO
+  /// order; their deadlines count from the request, so a queued load may time out.
+  std::size_t max_concurrent_loads = 0;
 };
 
 }  // namespace cacheme::core

@@ -30,6 +30,11 @@ struct NodeStats {
   std::uint64_t load_timeouts = 0;     ///< of which: keys whose load passed its deadline
   std::uint64_t loads_cancelled = 0;   ///< keys whose load was cancelled: every caller gave up
   std::uint64_t total_load_time_ns = 0;  ///< summed over keys, from the load effect to its completion
+  std::uint64_t stale_served = 0;      ///< requests answered with a stale value (fail-safe, soft timeout)
+  std::uint64_t fail_safe = 0;         ///< failed or timed-out loads replaced by a stale value
+  std::uint64_t negative_hits = 0;     ///< requests answered `not_found` from a cached negative entry
+  std::uint64_t early_refreshes = 0;   ///< background loads started by XFetch before expiry
+  std::uint64_t loads_queued = 0;      ///< loads that waited for a slot (`max_concurrent_loads`)
   std::vector<TierStats> tiers;        ///< in chain order
 
   std::uint64_t request_count() const { return requests; }

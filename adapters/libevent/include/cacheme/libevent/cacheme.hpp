@@ -179,11 +179,13 @@ class Cacheme {
     return finish_get<T>(s, std::move(done));
   }
 
-  /// The value of `key` of a built node, loaded by `loader` on a miss.
+  /// The value of `key` of a built node, loaded by `loader` on a miss. `options` as for node
+  /// types (a load deadline; `info` tells the caller whether the value is stale).
   template <class T>
   Request get(const BuiltNode<T>& node, std::string key, typename detail::FunctionThunk<T>::Loader loader,
-              std::type_identity_t<Callback<T>> done) {
-    auto s = runtime_.cache().get(node, key, adapters::real_now(), detail::source_of<detail::FunctionThunk<T>>(loader));
+              std::type_identity_t<Callback<T>> done, core::RequestOptions options = {}) {
+    auto s = runtime_.cache().get(node, key, adapters::real_now(), detail::source_of<detail::FunctionThunk<T>>(loader),
+                                  options);
     return finish_get<T>(s, std::move(done));
   }
 
