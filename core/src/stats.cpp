@@ -12,6 +12,9 @@ NodeStats NodeStats::operator-(const NodeStats& e) const {
   d.load_timeouts -= e.load_timeouts;
   d.loads_cancelled -= e.loads_cancelled;
   d.total_load_time_ns -= e.total_load_time_ns;
+  d.load_time = load_time - e.load_time;
+  d.remote_invalidations -= e.remote_invalidations;
+  d.local_clears -= e.local_clears;
   for (std::size_t i = 0; i < d.tiers.size() && i < e.tiers.size(); ++i) {
     d.tiers[i].hits -= e.tiers[i].hits;
     d.tiers[i].misses -= e.tiers[i].misses;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cacheme/core/histogram.hpp"
+
 namespace cacheme::core {
 
 /// Counts of one tier of one node's chain.
@@ -30,6 +32,11 @@ struct NodeStats {
   std::uint64_t load_timeouts = 0;     ///< of which: keys whose load passed its deadline
   std::uint64_t loads_cancelled = 0;   ///< keys whose load was cancelled: every caller gave up
   std::uint64_t total_load_time_ns = 0;  ///< summed over keys, from the load effect to its completion
+  DurationHistogram load_time{kLoadTimeBounds};  ///< the same times, one per key, by bucket
+  /// Keys whose local copies an invalidation from another process dropped (`Engine::drop_local`).
+  std::uint64_t remote_invalidations = 0;
+  /// Times the local tiers were cleared because invalidations may have been missed (`clear_local`).
+  std::uint64_t local_clears = 0;
   std::vector<TierStats> tiers;        ///< in chain order
 
   std::uint64_t request_count() const { return requests; }
