@@ -42,6 +42,8 @@ phase "servers"
 eval "$("$root/scripts/services.sh" env)"
 export CACHEME_REQUIRE_SERVERS=1
 export CACHEME_SERVICES_SCRIPT="$root/scripts/services.sh"
+PROMTOOL=$("$root/scripts/promtool.sh")  # the metrics test's checker (not the whole prometheus package)
+export PROMTOOL
 
 phase "tests: unit, sim, integration"
 ctest --test-dir "$root/build" --output-on-failure -j 2 -LE fuzz

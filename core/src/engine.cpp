@@ -71,9 +71,7 @@ NodeState* EngineImpl::node(NodeId id) {
 void EngineImpl::build_key(const NodeState& n, NodeId id, std::string_view key) {
   key_buf_.clear();
   key_buf_.append(config_.prefix).append(1, ':').append(key).append(1, ':').append(n.config.version);
-  const auto v = static_cast<std::uint32_t>(id.v);
-  const char tag[kNodeTagSize] = {char(v & 0xff), char((v >> 8) & 0xff), char((v >> 16) & 0xff), char(v >> 24)};
-  key_buf_.append(tag, kNodeTagSize);
+  append_node_tag(key_buf_, id);
 }
 
 Ticket EngineImpl::new_ticket(std::uint32_t slots) {

@@ -76,6 +76,8 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
   if (status != IoStatus::ok) ++n.stats.tiers[io.chain_index].errors;
   if (status == IoStatus::overloaded) ++n.stats.tiers[io.chain_index].overloaded;
 
+  if (io.kind == PendingIo::Kind::erase && tiers_[io.tier.v - 1].remote.announce_erases)
+    erased_.push_back({io.tier, io.key});
   if (io.kind == PendingIo::Kind::erase) lift_fence(io.key, io.erase_seq, now);
   if (io.kind == PendingIo::Kind::store) {
     for (FlightId fid : io.flights) {
@@ -124,6 +126,7 @@ std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue
                                                                  : Result<AnyValue>(fail(errc::load_failed));
     if (r && !*r) r = fail(errc::load_failed);  // a loader must produce a value
     n.stats.total_load_time_ns += elapsed;
+    n.stats.load_time.record(Duration(static_cast<std::int64_t>(elapsed)));
     if (!r && r.error() == errc::not_found && n.config.negative_ttl) {  // cached like a value
       ++n.stats.load_successes;
       found.push_back({load.flights[i], negative_value(), now.mono + *n.config.negative_ttl, std::nullopt, true});

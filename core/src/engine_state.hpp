@@ -174,6 +174,13 @@ struct EraseFence {
 /// share a flight or a local entry (rule 11). A fixed length keeps the split unambiguous.
 inline constexpr std::size_t kNodeTagSize = 4;
 
+/// Appends node `id`'s tag (its 32-bit id, little-endian) to `key`.
+inline void append_node_tag(std::string& key, NodeId id) {
+  const auto v = static_cast<std::uint32_t>(id.v);
+  const char tag[kNodeTagSize] = {char(v & 0xff), char((v >> 8) & 0xff), char((v >> 16) & 0xff), char(v >> 24)};
+  key.append(tag, kNodeTagSize);
+}
+
 struct Flight {
   NodeId node;
   std::string key;  ///< the local key: full key + node tag (the in-flight table's key)
@@ -347,6 +354,7 @@ class EngineImpl {
   SlotMap<TicketState> tickets_;
   std::deque<Effect> effects_;
   std::set<std::pair<Instant, std::uint64_t>> load_deadlines_;  ///< (deadline, LoadId) of pending loads
+  std::deque<ErasedKey> erased_;  ///< finished erases of announcing tiers, for `poll_erased`
   std::string key_buf_;  ///< the local key being built (reused: no allocation on a local hit)
   std::set<std::pair<Instant, FlightId>> soft_deadlines_;  ///< (soft deadline, flight); lazy deletion
   local::Xoshiro256 rng_;  ///< XFetch's draws, seeded from Config::seed

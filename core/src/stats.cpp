@@ -17,6 +17,9 @@ NodeStats NodeStats::operator-(const NodeStats& e) const {
   d.negative_hits -= e.negative_hits;
   d.early_refreshes -= e.early_refreshes;
   d.loads_queued -= e.loads_queued;
+  d.load_time = load_time - e.load_time;
+  d.remote_invalidations -= e.remote_invalidations;
+  d.local_clears -= e.local_clears;
   for (std::size_t i = 0; i < d.tiers.size() && i < e.tiers.size(); ++i) {
     d.tiers[i].hits -= e.tiers[i].hits;
     d.tiers[i].misses -= e.tiers[i].misses;

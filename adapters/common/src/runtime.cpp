@@ -118,6 +118,7 @@ void Runtime::pump() {
             *effect);
       }
     }
+    publish_erased();
   } while (pump_again_);
   if (!ready_.empty()) schedule_delivery();
   rearm();

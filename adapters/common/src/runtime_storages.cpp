@@ -46,13 +46,13 @@ std::uint64_t Runtime::register_storage(std::string name, StorageSpec spec, std:
     auto tier = cache_.add_local_storage(name, spec.url, seed_ + ++local_stores_);
     return defer(tier ? std::error_code{} : tier.error());
   }
-  auto on_connected = [this, id, name, timeout = parsed->timeout, alive = std::weak_ptr<bool>(alive_)](
-                          Result<std::unique_ptr<drivers::Storage>> s) {
+  auto on_connected = [this, id, name, timeout = parsed->timeout, invalidation = parsed->invalidation,
+                       url = spec.url, alive = std::weak_ptr<bool>(alive_)](Result<std::unique_ptr<drivers::Storage>> s) {
     if (!is_alive(alive)) {
       if (s) (*s)->close();
       return;
     }
-    connected(id, name, timeout, std::move(s));
+    connected(id, name, timeout, invalidation, url, std::move(s));
   };
   if (auto ec = connect_storage(reactor_, parsed->scheme, spec.url, spec.options, make_sink(), std::move(on_connected)))
     return defer(ec);
@@ -61,19 +61,21 @@ std::uint64_t Runtime::register_storage(std::string name, StorageSpec spec, std:
 
 // A storage connected (or failed to). If its registration was cancelled meanwhile, it is
 // closed and forgotten.
-void Runtime::connected(std::uint64_t id, std::string name, core::Duration timeout,
-                        Result<std::unique_ptr<drivers::Storage>> s) {
+void Runtime::connected(std::uint64_t id, std::string name, core::Duration timeout, bool invalidation,
+                        const std::string& url, Result<std::unique_ptr<drivers::Storage>> s) {
   if (!registrations_.count(id)) {
     if (s) (*s)->close();
     return;
   }
   if (!s) return finish_registration(id, s.error());
-  auto tier = engine().add_remote_storage(name, {timeout});
+  auto tier = engine().add_remote_storage(name, {timeout, invalidation});
   if (!tier) {
     (*s)->close();
     return finish_registration(id, tier.error());
   }
   storages_.emplace(*tier, std::move(*s));
+  if (invalidation)
+    if (auto ec = open_channel(*tier, url)) return finish_registration(id, ec);
   finish_registration(id, {});
 }
 

@@ -5,6 +5,7 @@
 #include "cacheme/errc.hpp"
 #if CACHEME_RUNTIME_REDIS
 #include "cacheme/drivers/redis.hpp"
+#include "cacheme/drivers/redis_invalidation.hpp"
 #endif
 #if CACHEME_RUNTIME_SQLITE
 #include "cacheme/drivers/sqlite.hpp"
@@ -49,6 +50,11 @@ Result<StorageUrl> parse_storage_url(std::string_view url) {
     const auto amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.substr(0, 13) == "invalidation=") {
+      if (pair.substr(13) != "pubsub" || out.scheme != "redis") return fail(errc::bad_option);
+      out.invalidation = true;
+      continue;
+    }
     if (pair.substr(0, 8) != "timeout=") continue;
     const std::string_view value = pair.substr(8);
     long ms = 0;
@@ -60,6 +66,18 @@ Result<StorageUrl> parse_storage_url(std::string_view url) {
     out.timeout = std::chrono::milliseconds(ms);
   }
   return out;
+}
+
+Result<std::unique_ptr<drivers::InvalidationChannel>> open_invalidation(drivers::Reactor& reactor,
+                                                                       const std::string& scheme, std::string_view url,
+                                                                       std::string_view prefix,
+                                                                       drivers::InvalidationEvents events) {
+  (void)reactor, (void)url, (void)prefix, (void)events;
+#if CACHEME_RUNTIME_REDIS
+  if (scheme == "redis") return drivers::open_invalidation_channel(reactor, url, prefix, std::move(events));
+#endif
+  (void)scheme;
+  return fail(errc::bad_url);
 }
 
 std::error_code connect_storage(drivers::Reactor& reactor, const std::string& scheme, std::string_view url,

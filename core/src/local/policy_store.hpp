@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cacheme/local/local_store.hpp"
 #include "cacheme/local/timer_wheel.hpp"
@@ -30,7 +31,8 @@ class PolicyStore final : public LocalStore {
  public:
   /// A store of `capacity` (entries, or weight with a `weigher`), seeded with `seed`.
   PolicyStore(std::uint64_t capacity, std::uint64_t seed, Weigher weigher)
-      : policy_(capacity, seed), wheel_(Instant{}, {this, &PolicyStore::expiry_of}), weigher_(std::move(weigher)) {}
+      : policy_(capacity, seed), wheel_(Instant{}, {this, &PolicyStore::expiry_of}), weigher_(std::move(weigher)),
+        seed_(seed) {}
 
   // The wheel holds `this`.
   PolicyStore(const PolicyStore&) = delete;
@@ -43,6 +45,7 @@ class PolicyStore final : public LocalStore {
     const TimedValue& entry = policy_.value(id);
     if (entry.expiry_ns <= now.time_since_epoch().count()) [[unlikely]] {  // expired, not yet swept
       wheel_.cancel(id);
+      record_expired(id);
       policy_.remove(id);
       return {};
     }
@@ -57,8 +60,12 @@ class PolicyStore final : public LocalStore {
     const std::uint32_t weight = weigher_ ? std::max<std::uint32_t>(weigher_(key, value), 1) : 1;
     const std::int64_t expiry_ns = expiry ? expiry->time_since_epoch().count() : TimedValue::kNever;
     const std::uint32_t id = policy_.insert(key, TimedValue{std::move(value), expiry_ns}, weight,
-                                            [this](std::uint32_t victim) { wheel_.cancel(victim); });
+                                            [&](std::uint32_t victim) {
+                                              wheel_.cancel(victim);
+                                              record_evicted(victim, now);
+                                            });
     if (id == kNoNode) return;
+    born(id, now);
     if (expiry) {
       // Node ids stay below the entry capacity (plus the newcomer an insert holds for a
       // moment): give the wheel exactly that, once a TTL appears at all.
@@ -73,18 +80,33 @@ class PolicyStore final : public LocalStore {
     const std::uint32_t id = policy_.peek(key);
     if (id == kNoNode) return false;
     wheel_.cancel(id);
+    take_birth(id);
     policy_.remove(id);
     return true;
   }
 
+  void clear(Instant now) override {
+    const std::uint64_t capacity = policy_.capacity();
+    policy_ = Policy<std::string, TimedValue>(capacity, seed_);
+    wheel_ = TimerWheel(std::max(now, wheel_.now()), {this, &PolicyStore::expiry_of});
+    born_ns_.assign(born_ns_.size(), kUnborn);
+  }
+
+  const EntryLifetimes& lifetimes() const override { return lifetimes_; }
+
   void advance(Instant now) override {
-    wheel_.advance(now, [this](std::uint32_t id) { policy_.remove(id); });
+    wheel_.advance(now, [this](std::uint32_t id) {
+      record_expired(id);
+      policy_.remove(id);
+    });
   }
 
   std::optional<Instant> next_expiry() const override { return wheel_.next_expiry(); }
   std::size_t size() const override { return policy_.size(); }
   std::size_t capacity() const override { return static_cast<std::size_t>(policy_.capacity()); }
-  std::size_t memory_bytes() const override { return policy_.memory_bytes() + wheel_.memory_bytes(); }
+  std::size_t memory_bytes() const override {
+    return policy_.memory_bytes() + wheel_.memory_bytes() + born_ns_.capacity() * sizeof(std::int64_t);
+  }
 
  private:
   static_assert(sizeof(detail::Node<std::string, TimedValue>) == detail::kCacheLine, "a node is one cache line");
@@ -101,9 +123,35 @@ class PolicyStore final : public LocalStore {
     if (address != 0) __builtin_prefetch(reinterpret_cast<const void*>(address - sizeof(long)), 1);
   }
 
+  // Insertion times live beside the nodes, by id, not in them: a node is exactly one cache line
+  // and the hit path must not read a second one. kUnborn marks a free id, or a newcomer that
+  // W-TinyLFU's admission rejected inside `insert` (it never entered, so it has no lifetime).
+  static constexpr std::int64_t kUnborn = INT64_MIN;
+
+  void born(std::uint32_t id, Instant now) {
+    if (id >= born_ns_.size()) born_ns_.resize(std::size_t{id} + 1, kUnborn);
+    born_ns_[id] = now.time_since_epoch().count();
+  }
+  std::int64_t take_birth(std::uint32_t id) {
+    if (id >= born_ns_.size()) return kUnborn;
+    return std::exchange(born_ns_[id], kUnborn);
+  }
+  void record_evicted(std::uint32_t id, Instant now) {
+    const std::int64_t birth = take_birth(id);
+    if (birth != kUnborn) lifetimes_.evicted.record(core::Duration(now.time_since_epoch().count() - birth));
+  }
+  // Counted to the expiry itself, not to when the wheel or a lookup noticed it.
+  void record_expired(std::uint32_t id) {
+    const std::int64_t birth = take_birth(id);
+    if (birth != kUnborn) lifetimes_.expired.record(core::Duration(policy_.value(id).expiry_ns - birth));
+  }
+
   Policy<std::string, TimedValue> policy_;
   TimerWheel wheel_;
   Weigher weigher_;
+  std::uint64_t seed_;
+  std::vector<std::int64_t> born_ns_;
+  EntryLifetimes lifetimes_;
 };
 
 }  // namespace cacheme::local::detail

@@ -55,6 +55,10 @@ struct RequestOptions {
 /// Settings of one remote storage, as the engine sees it.
 struct RemoteOptions {
   Duration timeout = std::chrono::seconds(1);  ///< operation timeout, counted from the effect
+  /// Queue every finished erase of this tier (of `invalidate` and `refresh`) for
+  /// `Engine::poll_erased`, so that the adapter can tell other processes to drop their local
+  /// copies (cross-process invalidation over Redis pub/sub).
+  bool announce_erases = false;
 };
 
 /// One link of a node's chain: a registered storage name and how long entries live there

@@ -60,6 +60,19 @@ struct NodeInfo {
   std::string version;
 };
 
+/// A storage as listed by `storages()`.
+struct StorageInfo {
+  TierId id;
+  std::string name;
+  bool local = false;
+};
+
+/// An erase that finished in a tier with `RemoteOptions::announce_erases` (`poll_erased`).
+struct ErasedKey {
+  TierId tier;
+  std::string full_key;  ///< `{prefix}:{key}:{version}`, as remote tiers store it
+};
+
 namespace detail {
 class EngineImpl;
 }
@@ -142,7 +155,32 @@ class Engine {
   /// The next effect to carry out; drain until `nullopt` after every call above.
   std::optional<Effect> poll_effect();
 
+  // ---- cross-process invalidation --------------------------------------------------
+
+  /// The next finished erase (success or failure) of a tier registered with
+  /// `announce_erases`; drain until `nullopt` after each call that completes writes. The
+  /// erase is done when it is announced, so a process that drops its local copy on hearing of
+  /// it cannot read the old value back from that tier.
+  std::optional<ErasedKey> poll_erased();
+
+  /// Another process erased `full_key` from remote tier `remote`: removes the key's copies from
+  /// the local tiers of every node whose chain holds `remote`, and detaches the key's flights
+  /// there (what they read may be the old value: they answer their waiters and write nothing
+  /// back). Returns how many local copies were removed. Unknown tiers or keys do nothing.
+  std::size_t drop_local(TierId remote, std::string_view full_key, Now now);
+
+  /// Invalidations of `remote` may have been missed (the channel was down): clears every local
+  /// tier of the nodes whose chain holds `remote` (a whole tier, shared nodes included).
+  void clear_local(TierId remote, Now now);
+
   // ---- observation -------------------------------------------------------------------
+
+  /// Every registered storage, in registration order.
+  std::vector<StorageInfo> storages() const;
+
+  /// The in-process store of local tier `tier` (for its size and entry lifetimes); nullptr for
+  /// a remote or unknown tier.
+  const local::LocalStore* local_store(TierId tier) const;
 
   /// A snapshot of the node's counts (`errc::unknown_node`-safe: empty stats).
   NodeStats stats(NodeId node) const;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cacheme/core/histogram.hpp"
+
 namespace cacheme::core {
 
 /// Counts of one tier of one node's chain.
@@ -35,6 +37,11 @@ struct NodeStats {
   std::uint64_t negative_hits = 0;     ///< requests answered `not_found` from a cached negative entry
   std::uint64_t early_refreshes = 0;   ///< background loads started by XFetch before expiry
   std::uint64_t loads_queued = 0;      ///< loads that waited for a slot (`max_concurrent_loads`)
+  DurationHistogram load_time{kLoadTimeBounds};  ///< the same times, one per key, by bucket
+  /// Keys whose local copies an invalidation from another process dropped (`Engine::drop_local`).
+  std::uint64_t remote_invalidations = 0;
+  /// Times the local tiers were cleared because invalidations may have been missed (`clear_local`).
+  std::uint64_t local_clears = 0;
   std::vector<TierStats> tiers;        ///< in chain order
 
   std::uint64_t request_count() const { return requests; }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "cacheme/core/any_value.hpp"
+#include "cacheme/core/histogram.hpp"
 #include "cacheme/core/time.hpp"
 #include "cacheme/result.hpp"
 
@@ -22,6 +23,13 @@ using core::Instant;
 struct Hit {
   const AnyValue* value = nullptr;
   std::optional<Instant> expiry;
+};
+
+/// How long entries lived before they left the store on their own (explicit erases and
+/// replacements are not counted): what a tier's size and TTL actually buy.
+struct EntryLifetimes {
+  core::DurationHistogram evicted{core::kLifetimeBounds};  ///< pushed out by the policy (capacity)
+  core::DurationHistogram expired{core::kLifetimeBounds};  ///< reached their expiry (counted to it)
 };
 
 /// An in-process cache policy holding typed values. Not thread-safe: the engine owns it.
@@ -39,6 +47,12 @@ class LocalStore {
 
   /// Removes `key`; true if it was there.
   virtual bool erase(std::string_view key) = 0;
+
+  /// Removes every entry (the policy's history, such as W-TinyLFU's sketch, starts over too).
+  virtual void clear(Instant now) = 0;
+
+  /// Lifetimes of the entries evicted or expired so far.
+  virtual const EntryLifetimes& lifetimes() const = 0;
 
   /// Lets time pass: entries that expired by `now` leave (amortized O(1) per entry).
   virtual void advance(Instant now) = 0;

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cacheme/drivers/invalidation.hpp"
 #include "cacheme/drivers/reactor.hpp"
 #include "cacheme/drivers/storage.hpp"
 #include "cacheme/node_cache.hpp"
@@ -143,6 +144,14 @@ class Runtime {
   /// Deletes the keys under `prefix` in remote storage `name` (the benchmark's `--flush`).
   void flush_prefix(std::string_view name, std::string prefix, std::function<void(std::error_code)> done);
 
+  /// The invalidation channel of remote storage `name` (registered with
+  /// `?invalidation=pubsub`), if any: for its counts.
+  const drivers::InvalidationChannel* invalidation_channel(std::string_view name) const;
+
+  /// Calls `fn` (on the loop thread) each time another process's invalidation dropped a key's
+  /// local copies here, after the drop: for tools and tests that measure how soon it happens.
+  void on_remote_invalidation(std::function<void(std::string_view full_key)> fn) { on_remote_drop_ = std::move(fn); }
+
   /// The message of the last failed load of `node` that threw an exception ("" if none): the
   /// callers got `errc::load_failed`, this says why.
   std::string last_load_error(core::NodeId node) const;
@@ -163,8 +172,10 @@ class Runtime {
   void queue_done(std::function<void(std::error_code)> done, std::error_code ec);
   void schedule_delivery();
   void finish_registration(std::uint64_t id, std::error_code ec);
-  void connected(std::uint64_t id, std::string name, core::Duration timeout,
+  void connected(std::uint64_t id, std::string name, core::Duration timeout, bool invalidation, const std::string& url,
                  Result<std::unique_ptr<drivers::Storage>> storage);
+  std::error_code open_channel(core::TierId tier, std::string_view url);
+  void publish_erased();
   drivers::CompletionSink make_sink();
   void rearm();
   void finish_flush(core::IoId id, core::IoStatus status);
@@ -192,6 +203,8 @@ class Runtime {
   std::uint64_t next_flush_id_ = 1ull << 62;  ///< ids of flushes, apart from the engine's
   bool pumping_ = false;
   bool pump_again_ = false;
+  std::unordered_map<core::TierId, std::unique_ptr<drivers::InvalidationChannel>> channels_;
+  std::function<void(std::string_view)> on_remote_drop_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
