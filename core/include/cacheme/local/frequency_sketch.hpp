@@ -38,7 +38,18 @@ namespace cacheme::local {
 /// phase's popular keys 4 x slower, so after a sudden change of workload they hold the main
 /// space longer (until the window adapter moves the window towards recency).
 ///
-/// Memory: two words (32 counters) per cached entry, 16 bytes (Caffeine: one word). The block
+/// Width. A small cache's sample (40 x capacity increments) may still hold thousands of
+/// distinct keys (a loop of 1,011 keys, a Zipf tail), and a count-min sketch's estimates are
+/// only as good as its counters are many per distinct key: at 2 words per entry a cache of 51
+/// entries had 1,632 counters for LOOP's 1,011 keys, every estimate was noise, and main churned
+/// (0.39 % hit ratio where an exact LFU has 5.03). So the table never has fewer than
+/// `kMinWords` words (32 KiB, 65,536 counters): measured with the sweep of every trace
+/// (`cacheme-bench sim --sweep`), that floor took LOOP at 51 to 202 entries, Glimpse at 51 and
+/// 126 and the Zipf(1.0001) trace at 500 and 1,000 within the rule; 16 KiB left multi2 at 284
+/// short, 64 KiB sprite at 100 to 200 (a sketch that forgets less favours frequency there).
+///
+/// Memory: two words (32 counters) per cached entry, 16 bytes (Caffeine: one word), 32 KiB at
+/// least (caches below 2,048 entries). The block
 /// count is not rounded to a power of two (a key's block comes from its hash by multiply-shift).
 /// A longer sample sees more distinct keys, so a wider table keeps collisions down; measured
 /// with `cacheme-bench sim` (OLTP, LOOP, Glimpse, Zipf seeds 1-3) at 1, 2, 4, 6 and 8 words,
@@ -76,6 +87,8 @@ class FrequencySketch {
   static constexpr std::size_t kSamplePerEntry = 40;
   /// Words of 16 counters per entry of capacity, before rounding up (Caffeine: 1).
   static constexpr std::size_t kWordsPerEntry = 2;
+  /// The fewest words of a table, whatever the capacity (see Width): 32 KiB.
+  static constexpr std::size_t kMinWords = 4096;
 
  private:
   static constexpr int kMaxCount = 15;
