@@ -22,12 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-bool may_run() {
-  const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
-  if (require && std::string_view(require) == "1") return true;
-  return redis_cluster_url().has_value();
-}
-
 /// Three masters of 16384 / 3 slots each, met with CLUSTER MEET; a node timeout of 10 s.
 struct OwnCluster {
   std::array<RedisServer, 3> servers;
@@ -80,7 +74,7 @@ struct OwnCluster {
 
 TEMPLATE_LIST_TEST_CASE("redis cluster: a stalled master: its connections close, the others serve, it recovers",
                         "[redis][cluster][stall]", Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   OwnCluster cluster;
   REQUIRE(cluster.start());
   Harness<TestType> h;

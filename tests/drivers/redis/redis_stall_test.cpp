@@ -21,13 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-/// Whether the test may spawn redis-server: where servers are required, or where one is configured.
-bool may_run() {
-  const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
-  if (require && std::string_view(require) == "1") return true;
-  return redis_url().has_value();
-}
-
 /// Resident memory of this process, in bytes (/proc/self/statm, second field, in pages).
 std::size_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -40,7 +33,7 @@ std::size_t rss_bytes() {
 
 TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections close, memory stays bounded, "
                         "the pool recovers after SIGCONT", "[redis][stall]", Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));
@@ -126,7 +119,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections
 
 TEMPLATE_LIST_TEST_CASE("redis: past max_outstanding an operation fails at once, overloaded and counted",
                         "[redis][overload]", Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));
@@ -161,7 +154,7 @@ TEMPLATE_LIST_TEST_CASE("redis: past max_outstanding an operation fails at once,
 
 TEMPLATE_LIST_TEST_CASE("redis: an abandoned operation never completes; its late reply is ignored",
                         "[redis][abandon]", Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));
