@@ -19,6 +19,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -67,16 +68,19 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
-  /// Starts on `port`; false when redis-server cannot be run or does not answer within 10 s.
-  bool start(int port) {
+  /// Starts on `port`, with `extra` options (e.g. `--cluster-enabled yes`); false when
+  /// redis-server cannot be run or does not answer within 10 s.
+  bool start(int port, const std::vector<std::string>& extra = {}) {
     using namespace std::chrono_literals;
     const std::string p = std::to_string(port), d = dir_.string();
-    const char* argv[] = {"redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                          "no", "--daemonize", "no", "--dir", d.c_str(), "--logfile", "", nullptr};
+    std::vector<const char*> argv = {"redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save", "",
+                                     "--appendonly", "no", "--daemonize", "no", "--dir", d.c_str(), "--logfile", ""};
+    for (const auto& e : extra) argv.push_back(e.c_str());
+    argv.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    const int rc = posix_spawnp(&pid_, "redis-server", &fa, nullptr, const_cast<char**>(argv), environ);
+    const int rc = posix_spawnp(&pid_, "redis-server", &fa, nullptr, const_cast<char**>(argv.data()), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
       pid_ = -1;
@@ -122,6 +126,10 @@ class RedisServer {
 
   std::filesystem::path dir_;
   pid_t pid_ = -1;
+
+ public:
+  /// The server's own temporary directory.
+  const std::filesystem::path& dir() const { return dir_; }
 };
 
 }  // namespace cacheme::test_support

@@ -175,11 +175,7 @@ bool ClusterStorage::admit(core::IoId id, bool fetch) {
     ops_.begin(id);
     return true;
   }
-  if (fetch)
-    queue_.fetched(id, {core::IoStatus::overloaded, {}});
-  else
-    queue_.written(id, core::IoStatus::overloaded);
-  queue_.deliver_later();  // posted: never inside start
+  queue_.refuse(id, fetch);  // posted: never inside start
   return false;
 }
 

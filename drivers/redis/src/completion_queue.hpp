@@ -26,6 +26,15 @@ class CompletionQueue {
   void written(core::IoId id, core::IoStatus s) {
     if (!silent_) done_.push_back(Done{id, std::nullopt, s});
   }
+  /// Completes `id` as refused (`IoStatus::overloaded`) from a posted task, never inside the
+  /// caller: `fetch` says which kind of completion it gets.
+  void refuse(core::IoId id, bool fetch) {
+    if (fetch)
+      fetched(id, {core::IoStatus::overloaded, {}});
+    else
+      written(id, core::IoStatus::overloaded);
+    deliver_later();
+  }
   /// From now on completions are dropped (the storage is being destroyed).
   void silence() { silent_ = true; }
 

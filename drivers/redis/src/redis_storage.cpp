@@ -69,11 +69,7 @@ bool RedisStorage::admit(core::IoId id, bool fetch) {
     ops_.begin(id);
     return true;
   }
-  if (fetch)
-    queue_.fetched(id, {core::IoStatus::overloaded, {}});
-  else
-    queue_.written(id, core::IoStatus::overloaded);
-  deliver_later();  // posted: never inside start
+  queue_.refuse(id, fetch);  // posted: never inside start
   return false;
 }
 

@@ -14,20 +14,9 @@ using cacheme::test_support::free_port;
 using cacheme::test_support::RedisServer;
 using core::IoStatus;
 
-namespace {
-
-/// Whether the test may spawn redis-server: where servers are required, or where one is configured.
-bool may_run() {
-  const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
-  if (require && std::string_view(require) == "1") return true;
-  return redis_url().has_value();
-}
-
-}  // namespace
-
 TEMPLATE_LIST_TEST_CASE("redis: a server restart fails commands promptly, then the pool reconnects", "[redis][restart]",
                         Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));

@@ -21,13 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-/// Whether the test may spawn redis-server: where servers are required, or where one is configured.
-bool may_run() {
-  const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
-  if (require && std::string_view(require) == "1") return true;
-  return redis_url().has_value();
-}
-
 /// Resident memory of this process, in bytes (/proc/self/statm, second field, in pages).
 std::size_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -40,7 +33,7 @@ std::size_t rss_bytes() {
 
 TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections close, memory stays bounded, "
                         "the pool recovers after SIGCONT", "[redis][stall]", Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));
@@ -99,7 +92,9 @@ TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections
   // Memory: at most the writes of one deadline (about 0.35 s, 22 MB, most of it in the kernel's
   // socket buffers) are held at a time.
   INFO(writes << " writes; RSS before the stall " << rss_before / 1024 << " KiB, max during it " << rss_max / 1024 << " KiB");
+#ifndef __SANITIZE_ADDRESS__  // ASan's quarantine keeps freed memory resident
   CHECK(rss_max - rss_before < 32u * 1024 * 1024);
+#endif
 
   // SIGCONT: within a second a fetch succeeds again.
   server.resume();
@@ -124,7 +119,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections
 
 TEMPLATE_LIST_TEST_CASE("redis: past max_outstanding an operation fails at once, overloaded and counted",
                         "[redis][overload]", Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));
@@ -159,7 +154,7 @@ TEMPLATE_LIST_TEST_CASE("redis: past max_outstanding an operation fails at once,
 
 TEMPLATE_LIST_TEST_CASE("redis: an abandoned operation never completes; its late reply is ignored",
                         "[redis][abandon]", Loops) {
-  if (!may_run()) return;
+  if (!may_spawn_redis()) return;
   RedisServer server;
   const int port = free_port();
   REQUIRE(server.start(port));

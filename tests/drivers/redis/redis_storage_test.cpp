@@ -235,3 +235,17 @@ TEMPLATE_LIST_TEST_CASE("redis: connect errors", "[redis]", Loops) {
     CHECK(h.connect(bad) == errc::connect_failed);
   }
 }
+
+TEMPLATE_LIST_TEST_CASE("redis: a host name is resolved off the loop thread, then connected to", "[redis][resolve]",
+                        Loops) {
+  const auto url = redis_url();
+  if (!url) return;
+  const auto parsed = drivers::redis::detail::parse_redis_url(*url);
+  REQUIRE(parsed);
+  REQUIRE(parsed->host == "127.0.0.1");
+  Harness<TestType> h;
+  REQUIRE_FALSE(h.connect("redis://localhost:" + std::to_string(parsed->port) + "?pool_size=2"));
+  CHECK(h.fetch({unique_prefix("resolve") + "k"}).status == IoStatus::ok);
+  Harness<TestType> bad;
+  CHECK(bad.connect("redis://no-such-host.invalid:6379") == errc::connect_failed);
+}

@@ -42,6 +42,14 @@ inline std::optional<std::string> redis_url() { return env_url("CACHEME_TEST_RED
 /// CACHEME_TEST_REDIS_CLUSTER_URL (a Redis Cluster of 3 masters, `?cluster=true`).
 inline std::optional<std::string> redis_cluster_url() { return env_url("CACHEME_TEST_REDIS_CLUSTER_URL"); }
 
+/// Whether a test may spawn redis-server processes of its own: where servers are required, or
+/// where one is configured.
+inline bool may_spawn_redis() {
+  const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
+  if (require && std::string_view(require) == "1") return true;
+  return redis_url().has_value();
+}
+
 /// A key prefix no other test (or test run) uses.
 inline std::string unique_prefix(std::string_view what) {
   static std::atomic<int> counter{0};

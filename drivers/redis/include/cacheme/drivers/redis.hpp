@@ -46,6 +46,13 @@ namespace cacheme::drivers {
 /// and, while no connection is up, operations fail at once. Completions reach `sink` on the
 /// reactor's thread, never inside `start`, `flush_prefix` or `close`.
 ///
+/// Stalled servers (README, "Redis under a stalled server"): `abandon` drops an operation not
+/// yet sent and ignores the reply of one sent; a connection whose oldest reply is older than
+/// `timeout` plus a margin is closed (its commands fail at once) and reconnected; every
+/// connection has TCP keepalive; `?max_outstanding=N` (default 1,024 per connection) caps the
+/// operations held, past it they complete at once with `IoStatus::overloaded`. Host names are
+/// resolved once, off the loop thread (IP literals are not resolved). `health()` tells it all.
+///
 /// hiredis writes with `write(2)`: unless the application handles SIGPIPE itself, this call
 /// sets it to SIG_IGN, so that a server going away cannot kill the process.
 ///
