@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 
+#include "cacheme/codec/user_codec.hpp"
 #include "cacheme/errc.hpp"
 
 namespace cacheme::codec {
@@ -25,7 +26,8 @@ T get_le(const char* in) {
 }
 
 bool known_codec(std::uint8_t id) {
-  return id >= static_cast<std::uint8_t>(Id::raw) && id <= static_cast<std::uint8_t>(Id::msgpack_zstd);
+  if (id >= static_cast<std::uint8_t>(Id::raw) && id <= static_cast<std::uint8_t>(Id::msgpack_zstd)) return true;
+  return is_registered(static_cast<Id>(id));  // a user codec: only once registered
 }
 
 }  // namespace
