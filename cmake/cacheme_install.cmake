@@ -1,4 +1,4 @@
-# Install rules, the CMake package (cacheme-config.cmake with components), one pkg-config file
+# The cacheme::<component> target names; with CACHEME_INSTALL, the install rules, the CMake package (cacheme-config.cmake with components), one pkg-config file
 # per component, and the CPack Debian packages. Included once, at the end of the top
 # CMakeLists.txt, when every target exists; the layers' own CMakeLists.txt know nothing of it.
 #
@@ -78,6 +78,10 @@ foreach(internal warnings driver_api driver_sql_common runtime reactor_asio reac
     set_target_properties(cacheme_${internal} PROPERTIES EXPORT_NAME ${internal})
   endif()
 endforeach()
+
+if(NOT CACHEME_INSTALL)
+  return()  # a project that vendors cacheme (add_subdirectory) gets the names, not the rules
+endif()
 
 # Include directories of the source and build trees hold in the build tree only; installed,
 # every header is under include/.

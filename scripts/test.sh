@@ -35,6 +35,11 @@ ctest --test-dir "$root/build" --output-on-failure -j 2 -LE fuzz
 no_drivers="-DCACHEME_WITH_REDIS=OFF -DCACHEME_WITH_POSTGRES=OFF -DCACHEME_WITH_MYSQL=OFF -DCACHEME_WITH_MONGO=OFF"
 no_adapters="-DCACHEME_WITH_ASIO=OFF -DCACHEME_WITH_LIBEVENT=OFF -DCACHEME_WITH_SQLITE=OFF"
 
+if [[ -z ${SKIP_PACKAGE:-} ]]; then
+  echo "== install, consumers (find_package, add_subdirectory, pkg-config), Debian packages, API docs"
+  "$root/scripts/package_test.sh" "$root/build"
+fi
+
 if [[ -z ${SKIP_SANITIZE:-} ]]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: unit, sim, adapters"
   BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" -DCACHEME_SANITIZE=address,undefined \
