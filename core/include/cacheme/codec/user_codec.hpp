@@ -39,8 +39,9 @@
 
 namespace cacheme::codec {
 
-/// The first and last codec ids reserved for user codecs; 1 to 127 belong to cacheme.
+/// The first codec id reserved for user codecs; 1 to 127 belong to cacheme.
 inline constexpr std::uint8_t kFirstUserId = 128;
+/// The last codec id reserved for user codecs.
 inline constexpr std::uint8_t kLastUserId = 255;
 
 /// Whether `id` is in the range reserved for user codecs.
