@@ -79,6 +79,14 @@ foreach(internal warnings driver_api driver_sql_common runtime reactor_asio reac
   endif()
 endforeach()
 
+# Shared libraries (BUILD_SHARED_LIBS=ON) are versioned: libcacheme_core.so.0 -> .so.0.1.0.
+foreach(target ${cacheme_install_targets})
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "SHARED_LIBRARY")
+    set_target_properties(${target} PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+  endif()
+endforeach()
+
 if(NOT CACHEME_INSTALL)
   return()  # a project that vendors cacheme (add_subdirectory) gets the names, not the rules
 endif()
@@ -100,10 +108,6 @@ foreach(target ${cacheme_install_targets})
   endforeach()
   list(APPEND rewritten "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
   set_target_properties(${target} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${rewritten}")
-  get_target_property(type ${target} TYPE)
-  if(type STREQUAL "SHARED_LIBRARY")
-    set_target_properties(${target} PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
-  endif()
 endforeach()
 
 # Headers: every public include/ folder of the layers built, and the generated configuration.
