@@ -9,6 +9,7 @@ PACKAGES=(
   libasio-dev libevent-dev libhiredis-dev libpq-dev libsqlite3-dev libmariadb-dev libmongoc-dev
   libcli11-dev catch2 libbenchmark-dev
   redis-server redis-tools postgresql mariadb-server mariadb-client gnuplot-nox openssl procps
+  doxygen dpkg-dev  # the API reference (target docs); dpkg-shlibdeps for the .deb's Depends
 )
 # The MongoDB-wire test server runs on Node.js with packages from npm (scripts/services.sh). A
 # node that is already there (e.g. a newer one that bundles npm) is used as it is.

@@ -59,6 +59,11 @@ no_tools="-DCACHEME_CLI=OFF -DCACHEME_BENCHMARKS=OFF -DCACHEME_EXAMPLES=OFF"
 # Tests left out of the ASan+UBSan run, one regex a line, each with its reason in that file.
 sanitize_exclude=$(grep -v -e '^#' -e '^$' "$root/tests/sanitize/asan_exclude.txt" | paste -sd'|' || true)
 
+if [[ -z ${SKIP_PACKAGE:-} ]]; then
+  echo "== install, consumers (find_package, add_subdirectory, pkg-config), Debian packages, API docs"
+  "$root/scripts/package_test.sh" "$root/build"
+fi
+
 if [[ -z ${SKIP_SANITIZE:-} ]]; then
   phase "ASan+UBSan build: core, drivers, adapters, their tests"
   BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" -DCACHEME_SANITIZE=address,undefined $no_tools

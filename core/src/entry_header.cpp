@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 
+#include "cacheme/codec/user_codec.hpp"
 #include "cacheme/errc.hpp"
 
 namespace cacheme::codec {
@@ -27,7 +28,8 @@ T get_le(const char* in) {
 bool known_version(std::uint8_t v) { return v == kFormatVersion || v == kNegativeFormatVersion; }
 
 bool known_codec(std::uint8_t id) {
-  return id >= static_cast<std::uint8_t>(Id::raw) && id <= static_cast<std::uint8_t>(Id::msgpack_zstd);
+  if (id >= static_cast<std::uint8_t>(Id::raw) && id <= static_cast<std::uint8_t>(Id::msgpack_zstd)) return true;
+  return is_registered(static_cast<Id>(id));  // a user codec: only once registered
 }
 
 std::string make_versioned(std::uint8_t version, Id codec, std::int64_t expire_unix_ms, std::int64_t write_unix_ms,

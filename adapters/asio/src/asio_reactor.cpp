@@ -19,7 +19,7 @@ using ReadyFn = std::function<void(Interest)>;
 /// One watched fd. Pending `async_wait` handlers hold it by shared_ptr, so it outlives both
 /// `unwatch` and the reactor; `active` tells a late handler that it must not call back.
 struct Watch {
-  Watch(::asio::io_context& io, int fd) : sd(io, fd) {}
+  Watch(const ::asio::any_io_executor& ex, int fd) : sd(ex, fd) {}
 
   ::asio::posix::stream_descriptor sd;
   Interest interest = Interest::none;
@@ -38,7 +38,7 @@ struct Watch {
 };
 
 struct Timer {
-  explicit Timer(::asio::io_context& io) : timer(io) {}
+  explicit Timer(const ::asio::any_io_executor& ex) : timer(ex) {}
   ::asio::steady_timer timer;
   std::function<void()> fn;
 };
@@ -85,7 +85,10 @@ bool AsioReactor::built_with_std_aligned_alloc() noexcept {
 #endif
 }
 
-AsioReactor::AsioReactor(::asio::io_context& io) : io_(io), state_(std::make_shared<detail::AsioReactorState>()) {}
+AsioReactor::AsioReactor(::asio::io_context& io) : AsioReactor(::asio::any_io_executor(io.get_executor())) {}
+
+AsioReactor::AsioReactor(::asio::any_io_executor executor)
+    : ex_(std::move(executor)), state_(std::make_shared<detail::AsioReactorState>()) {}
 
 AsioReactor::~AsioReactor() {
   for (auto& [fd, w] : state_->watches) w->retire();
@@ -97,7 +100,7 @@ AsioReactor::~AsioReactor() {
 
 void AsioReactor::watch(int fd, Interest interest, std::function<void(Interest)> on_ready) {
   auto& slot = state_->watches[fd];
-  if (!slot) slot = std::make_shared<detail::Watch>(io_, fd);
+  if (!slot) slot = std::make_shared<detail::Watch>(ex_, fd);
   slot->interest = interest;
   slot->on_ready = std::make_shared<const detail::ReadyFn>(std::move(on_ready));
   // A wait for a direction no longer wanted stays outstanding; its completion is ignored.
@@ -115,7 +118,7 @@ void AsioReactor::unwatch(int fd) {
 
 TimerId AsioReactor::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
   const TimerId id = state_->next_timer++;
-  auto t = std::make_shared<detail::Timer>(io_);
+  auto t = std::make_shared<detail::Timer>(ex_);
   t->fn = std::move(fn);
   t->timer.expires_after(delay);
   std::weak_ptr<detail::AsioReactorState> weak = state_;
@@ -141,7 +144,7 @@ void AsioReactor::cancel(TimerId id) {
 
 void AsioReactor::post(std::function<void()> fn) {
   std::weak_ptr<detail::AsioReactorState> weak = state_;
-  ::asio::post(io_, [weak, fn = std::move(fn)] {
+  ::asio::post(ex_, [weak, fn = std::move(fn)] {
     if (weak.lock()) fn();
   });
 }

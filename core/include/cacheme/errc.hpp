@@ -36,6 +36,7 @@ enum class errc {
 /// The category of `errc`; `name()` is "cacheme".
 const std::error_category& error_category() noexcept;
 
+/// `e` as a `std::error_code` of the cacheme category (found by ADL: `ec == errc::bad_url`).
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
 }  // namespace cacheme

@@ -36,15 +36,15 @@ namespace cacheme {
 
 /// One storage of a node's chain and the TTL of entries there (absent: no expiry).
 struct Cache {
-  std::string storage{};
-  std::optional<core::Duration> ttl{};
+  std::string storage{};                ///< a registered storage's name
+  std::optional<core::Duration> ttl{};  ///< lifetime of entries written there
 };
 
 /// The doorkeeper: a bloom filter of `capacity` insertions at rate `false_positive_rate`.
 /// A loaded key is written to the tiers only from its second load on (DESIGN.md §3 rule 7).
 struct BloomFilter {
-  std::size_t capacity = 100'000;
-  double false_positive_rate = 0.01;
+  std::size_t capacity = 100'000;     ///< insertions before the rate is exceeded
+  double false_positive_rate = 0.01;  ///< at `capacity` insertions
 };
 
 /// A node's configuration.
@@ -76,6 +76,8 @@ struct Meta {
 
 /// Codec constants, as in `Meta{.codec = cacheme::codecs::msgpack_zlib}`.
 namespace codecs {
+/// The built-in codecs: format (raw, json, msgpack), then compression (none, zlib, zstd).
+///@{
 inline constexpr codec::Id raw = codec::Id::raw;
 inline constexpr codec::Id json = codec::Id::json;
 inline constexpr codec::Id msgpack = codec::Id::msgpack;
@@ -85,6 +87,7 @@ inline constexpr codec::Id msgpack_zlib = codec::Id::msgpack_zlib;
 inline constexpr codec::Id raw_zstd = codec::Id::raw_zstd;
 inline constexpr codec::Id json_zstd = codec::Id::json_zstd;
 inline constexpr codec::Id msgpack_zstd = codec::Id::msgpack_zstd;
+///@}
 }  // namespace codecs
 
 /// A node type: a key, and a static meta.
@@ -116,9 +119,9 @@ using node_value_t = typename detail::node_value<N>::type;
 /// carry only a key. Each built node has its own configuration and stats (rule 9).
 template <class T>
 struct BuiltNode {
-  using value_type = T;
+  using value_type = T;  ///< the type of the node's values
   std::uint64_t id = 0;  ///< the engine's NodeId
-  std::string name;
+  std::string name;      ///< as given to `build_node`
 };
 
 }  // namespace cacheme

@@ -33,11 +33,16 @@ std::shared_ptr<const T> value_cast(const core::AnyValue& v) {
   return std::static_pointer_cast<const T>(v);
 }
 
+/// The typed layer over the engine: nodes by type (registered on first use) or built at run
+/// time, their keys, codecs and stats. Single-threaded, as the engine; the adapters own one.
 class NodeCache {
  public:
+  /// An engine configured by `config`.
   explicit NodeCache(core::Config config = {}) : engine_(std::move(config)) {}
 
+  /// The engine underneath.
   core::Engine& engine() { return engine_; }
+  /// The engine underneath.
   const core::Engine& engine() const { return engine_; }
 
   /// Registers an in-process storage from a `local://lru?size=N` or `local://tlfu?size=N` URL.
@@ -105,12 +110,14 @@ class NodeCache {
     return engine_.get_all(id ? *id : core::NodeId{}, keys, sources, now, options);
   }
 
+  /// Removes `node`'s key from every tier of its chain.
   template <Node N>
   core::Ticket invalidate(const N& node, core::Now now) {
     auto id = node_id<N>();
     return engine_.invalidate(id ? *id : core::NodeId{}, node.key(), now);
   }
 
+  /// Invalidates `node`'s key and loads it again through `source` (default: a copy of `node`).
   template <Node N>
   core::Ticket refresh(const N& node, core::Now now, core::SourceRef source = {},
                        const core::RequestOptions& options = {}) {
@@ -125,12 +132,15 @@ class NodeCache {
     auto it = typed_.find(std::type_index(typeid(N)));
     return it == typed_.end() ? core::NodeStats{} : engine_.stats(it->second);
   }
+  /// The counts of a built node.
   template <class T>
   core::NodeStats stats(const BuiltNode<T>& node) const {
     return engine_.stats(core::NodeId{node.id});
   }
 
+  /// Every node used or built so far, in registration order.
   std::vector<core::NodeInfo> nodes() const { return engine_.nodes(); }
+  /// Changes the key prefix (default "cacheme"), which makes every stored key unreachable.
   void set_prefix(std::string prefix) { engine_.set_prefix(std::move(prefix)); }
 
   /// A source holding a copy of `node`, made only if the request starts a flight.

@@ -9,6 +9,7 @@
 
 namespace cacheme {
 
+/// A value or an error code (`tl::expected`, until `std::expected` is in both compilers).
 template <class T>
 using Result = tl::expected<T, std::error_code>;
 
@@ -17,6 +18,7 @@ template <class E>
 tl::unexpected<std::error_code> fail(E e) {
   return tl::unexpected<std::error_code>(make_error_code(e));
 }
+/// Builds the error alternative of a `Result` from an error code.
 inline tl::unexpected<std::error_code> fail(std::error_code ec) { return tl::unexpected<std::error_code>(ec); }
 
 }  // namespace cacheme

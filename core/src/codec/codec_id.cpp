@@ -1,5 +1,7 @@
 #include "cacheme/codec/codec_id.hpp"
 
+#include "cacheme/codec/user_codec.hpp"
+
 namespace cacheme::codec {
 
 std::string_view name(Id id) {
@@ -14,13 +16,13 @@ std::string_view name(Id id) {
     case Id::json_zstd: return "json_zstd";
     case Id::msgpack_zstd: return "msgpack_zstd";
   }
-  return "unknown";
+  return detail::user_codec_name(id);  // a user codec's, or "unknown"
 }
 
 std::optional<Id> parse_id(std::string_view text) {
   for (const Id id : kAllIds)
     if (name(id) == text) return id;
-  return std::nullopt;
+  return detail::find_user_codec_named(text);
 }
 
 }  // namespace cacheme::codec

@@ -20,6 +20,7 @@
 #include "cacheme/codec/json.hpp"
 #include "cacheme/codec/msgpack.hpp"
 #include "cacheme/codec/raw.hpp"
+#include "cacheme/codec/user_codec.hpp"
 #include "cacheme/errc.hpp"
 #include "cacheme/result.hpp"
 
@@ -28,6 +29,7 @@ namespace cacheme::codec {
 /// Whether values of `T` can be stored with codec `id`.
 template <class T>
 constexpr bool supports(Id id) {
+  if (is_user_id(id)) return detail::user_codec_accepts(id, typeid(T));  // registered for T
   switch (format_of(id)) {
     case Format::raw: return RawCodable<T>;
     case Format::json: return JsonCodable<T>;
@@ -74,31 +76,36 @@ Result<T> decode_format(Format format, std::string_view body) {
 
 }  // namespace detail
 
-/// The body of `value` under codec `id` (encoded, then compressed). `errc::encode_error` when
+/// The body of `value` under built-in codec `id` (encoded, then compressed; a user codec's
+/// id: `errc::encode_error`). `errc::encode_error` when
 /// `T` does not support the format or the library fails.
 template <class T>
 Result<std::string> encode(Id id, const T& value) {
+  if (is_user_id(id)) return fail(errc::encode_error);  // user codecs: through make_codec<T>
   auto body = detail::encode_format(format_of(id), value);
   if (!body || compression_of(id) == Compression::none) return body;
   return compress(compression_of(id), *body);
 }
 
-/// `body` as a `T` under codec `id`. `body` is untrusted: truncated, damaged, oversized or
+/// `body` as a `T` under built-in codec `id` (a user codec's id: `errc::decode_error`). `body` is untrusted: truncated, damaged, oversized or
 /// foreign bytes, or a value of another shape, give `errc::decode_error`; never crashes, hangs
 /// or allocates more than about `kMaxDecodedSize` plus the decoded value.
 template <class T>
 Result<T> decode(Id id, std::string_view body) {
+  if (is_user_id(id)) return fail(errc::decode_error);  // user codecs: through make_codec<T>
   if (compression_of(id) == Compression::none) return detail::decode_format<T>(format_of(id), body);
   auto plain = decompress(compression_of(id), body);
   if (!plain) return fail(plain.error());
   return detail::decode_format<T>(format_of(id), *plain);
 }
 
-/// The type-erased codec for values of `T` under `id`, as a node gives it to the engine.
+/// The type-erased codec for values of `T` under `id`, as a node gives it to the engine; for a
+/// user codec (user_codec.hpp), the one registered for `T` (or one that fails every call).
 /// `encode` takes a `const T*` as `const void*`; `decode` returns an `AnyValue` holding a
 /// `const T`. Copies are cheap and share nothing mutable: safe to call from any thread.
 template <class T>
 ErasedCodec make_codec(Id id) {
+  if (is_user_id(id)) return detail::find_user_codec(id, typeid(T));  // register_codec<T>
   ErasedCodec codec;
   codec.id = id;
   codec.encode = [id](const void* value) -> Result<std::string> {

@@ -28,17 +28,19 @@
 
 namespace cacheme::codec {
 
+/// The size of the header in front of every body.
 inline constexpr std::size_t kHeaderSize = 28;
+/// The header's format version, byte 2.
 inline constexpr std::uint8_t kFormatVersion = 1;
 inline constexpr std::uint8_t kNegativeFormatVersion = 2;
 
 /// A parsed entry; `body` points into the bytes given to `parse_entry`.
 struct EntryView {
-  Id codec = Id::raw;
+  Id codec = Id::raw;               ///< the codec that wrote the body
   std::int64_t expire_unix_ms = 0;  ///< 0: never expires
-  std::int64_t write_unix_ms = 0;
-  std::string_view body;
-  bool negative = false;  ///< a negative entry: the source has no value (body empty)
+  std::int64_t write_unix_ms = 0;   ///< when it was written, Unix ms
+  std::string_view body;            ///< the codec's bytes
+  bool negative = false;            ///< a negative entry: the source has no value (body empty)
 
   /// Remaining lifetime in ms at `now_unix_ms`: -1 when it never expires, 0 when expired.
   std::int64_t remaining_ms(std::int64_t now_unix_ms) const {

@@ -29,9 +29,9 @@ enum class Id : std::uint8_t {
 /// A codec bound to one value type, with the type erased. `decode` must treat its input as
 /// untrusted: it returns an error, never crashes, hangs or allocates without bound.
 struct ErasedCodec {
-  Id id = Id::msgpack;
-  std::function<Result<std::string>(const void* value)> encode;
-  std::function<Result<core::AnyValue>(std::string_view body)> decode;
+  Id id = Id::msgpack;                                                   ///< written into each entry
+  std::function<Result<std::string>(const void* value)> encode;          ///< a `const T*` -> body
+  std::function<Result<core::AnyValue>(std::string_view body)> decode;  ///< body -> a `const T`
 };
 
 }  // namespace cacheme::codec

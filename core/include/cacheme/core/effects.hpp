@@ -18,42 +18,42 @@ namespace cacheme::core {
 /// Read `keys` from remote storage `tier`: one key for a `get` (Redis `GET`), several for a
 /// `get_all` (one `MGET`). Complete with `Engine::complete_fetch`, one value per key, in order.
 struct FetchRequest {
-  IoId id;
-  TierId tier;
-  std::vector<std::string> keys;
+  IoId id;                        ///< to complete
+  TierId tier;                    ///< the storage
+  std::vector<std::string> keys;  ///< full keys (prefix and version included)
 };
 
 /// One entry to write: `bytes` is a whole remote entry (header and body); `ttl` is absent for
 /// entries that never expire, and always at least 1 ms otherwise.
 struct StoreEntry {
-  std::string key;
-  std::string bytes;
-  std::optional<std::chrono::milliseconds> ttl;
+  std::string key;                               ///< full key
+  std::string bytes;                             ///< header and body
+  std::optional<std::chrono::milliseconds> ttl;  ///< absent: never expires
 };
 
 /// Write `entries` to remote storage `tier` (`SET ... PX`, pipelined for several).
 /// Complete with `Engine::complete_write`.
 struct StoreRequest {
-  IoId id;
-  TierId tier;
-  std::vector<StoreEntry> entries;
+  IoId id;                          ///< to complete
+  TierId tier;                      ///< the storage
+  std::vector<StoreEntry> entries;  ///< what to write
 };
 
 /// Delete `keys` from remote storage `tier` (`DEL`). Complete with `Engine::complete_write`.
 struct EraseRequest {
-  IoId id;
-  TierId tier;
-  std::vector<std::string> keys;
+  IoId id;                        ///< to complete
+  TierId tier;                    ///< the storage
+  std::vector<std::string> keys;  ///< full keys
 };
 
 /// Call the loader of `node` for `keys` (the node's own keys, without prefix and version).
 /// `sources[i]` is the opaque object the request that started the flight of `keys[i]` passed
 /// in (the typed layer puts the node object there). Complete with `Engine::complete_load`.
 struct LoadRequest {
-  LoadId id;
-  NodeId node;
-  std::vector<std::string> keys;
-  std::vector<AnyValue> sources;
+  LoadId id;                      ///< to complete
+  NodeId node;                    ///< whose loader
+  std::vector<std::string> keys;  ///< the node's own keys
+  std::vector<AnyValue> sources;  ///< one per key
 };
 
 /// Cancel load `id`: its deadline passed, or every caller waiting for it cancelled. The core
@@ -61,25 +61,26 @@ struct LoadRequest {
 /// the adapter turns this into the loader's own cancellation. Never emitted while a caller
 /// still waits for one of the load's keys (DESIGN.md §3 rule 10).
 struct CancelLoad {
-  LoadId id;
+  LoadId id;  ///< the load to cancel
 };
 
 /// The core gave up on storage operation `id` of `tier` (its storage timeout passed) and has
 /// already failed it: the driver drops the operation if it has not sent it yet and ignores its
 /// reply if it has. A driver may also take it as a sign of an unhealthy connection.
 struct AbandonIo {
-  IoId id;
-  TierId tier;
+  IoId id;      ///< the operation given up
+  TierId tier;  ///< its storage
 };
 
 /// The answer to a ticket. `get`/`refresh`: one value; `get_all`: one per input key, in input
 /// order; `invalidate`: no values, `error` set when a storage failed to erase.
 struct Reply {
-  Ticket ticket;
-  std::error_code error;
-  std::vector<Result<AnyValue>> values;
+  Ticket ticket;                         ///< the request answered
+  std::error_code error;                 ///< the request's error, if any
+  std::vector<Result<AnyValue>> values;  ///< one per key (see above)
 };
 
+/// What `Engine::poll_effect` returns: requests for the adapter, and replies.
 using Effect = std::variant<FetchRequest, StoreRequest, EraseRequest, LoadRequest, Reply, CancelLoad, AbandonIo>;
 
 /// How a storage operation ended, as the driver saw it. Timeouts are the core's own business.
@@ -91,8 +92,8 @@ enum class IoStatus {
 
 /// A fetch's outcome: on `ok`, one slot per requested key, `nullopt` for a miss.
 struct FetchResult {
-  IoStatus status = IoStatus::ok;
-  std::vector<std::optional<std::string>> values;
+  IoStatus status = IoStatus::ok;                  ///< how it ended
+  std::vector<std::optional<std::string>> values;  ///< on `ok`: one per key, nullopt for a miss
 };
 
 }  // namespace cacheme::core

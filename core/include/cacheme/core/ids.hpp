@@ -8,10 +8,11 @@
 
 namespace cacheme::core {
 
+/// A typed identifier (`OpId`, `IoId`, `NodeId`, ...): the tag keeps kinds apart.
 template <class Tag>
 struct Id {
-  std::uint64_t v = 0;
-  auto operator<=>(const Id&) const = default;
+  std::uint64_t v = 0;                          ///< the value, unique per kind and engine
+  auto operator<=>(const Id&) const = default;  ///< ordered and compared by value
 };
 
 using Ticket = Id<struct TicketTag>;  ///< one caller request (get, get_all, invalidate, refresh)

@@ -13,7 +13,7 @@ namespace cacheme::core {
 
 /// Counts of one tier of one node's chain.
 struct TierStats {
-  std::string storage;
+  std::string storage;              ///< the storage's registered name
   std::uint64_t hits = 0;           ///< values found in this tier
   std::uint64_t misses = 0;         ///< keys this tier did not have
   std::uint64_t errors = 0;         ///< failed operations (fetch, store, erase), timeouts included
@@ -44,6 +44,8 @@ struct NodeStats {
   std::uint64_t local_clears = 0;
   std::vector<TierStats> tiers;        ///< in chain order
 
+  /// The seed's accessors (as Caffeine's `CacheStats`): counts, rates in [0, 1], times in ns.
+  ///@{
   std::uint64_t request_count() const { return requests; }
   std::uint64_t hit_count() const { return hits; }
   std::uint64_t miss_count() const { return requests - hits; }
@@ -55,6 +57,7 @@ struct NodeStats {
   double load_failure_rate() const { return load_count() ? double(load_failures) / double(load_count()) : 0.0; }
   std::uint64_t total_load_time() const { return total_load_time_ns; }
   double average_load_time() const { return load_count() ? double(total_load_time_ns) / double(load_count()) : 0.0; }
+  ///@}
 
   /// The counts of the interval between snapshot `earlier` and this one.
   NodeStats operator-(const NodeStats& earlier) const;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/io_context.hpp>
 
 #include "cacheme/drivers/reactor.hpp"
@@ -15,16 +16,20 @@ namespace detail {
 struct AsioReactorState;
 }  // namespace detail
 
-/// Runs drivers on an `asio::io_context`: one `posix::stream_descriptor` per watched fd (its
+/// Runs drivers on an Asio executor: one `posix::stream_descriptor` per watched fd (its
 /// `async_wait` gives readiness; the fd is released, never closed), one `steady_timer` per
 /// `call_after`, and `asio::post` for `post`.
 ///
-/// Use it from the thread that runs `io` (except `post`). Destroy it before `io`; callbacks
-/// still queued in `io` when the reactor is destroyed are dropped, never run.
+/// Every handler runs on the executor given (its fd waits, timers and posts): give a strand of
+/// a multi-threaded `io_context` and use the reactor only from inside that strand (except
+/// `post`). Destroy it before the execution context; callbacks still queued when the reactor
+/// is destroyed are dropped, never run.
 class AsioReactor final : public drivers::Reactor {
  public:
-  /// Wraps `io`, which must outlive the reactor.
+  /// Runs on `io`'s executor (`io` must outlive the reactor and run on one thread).
   explicit AsioReactor(::asio::io_context& io);
+  /// Runs on `executor` (e.g. a strand), whose execution context must outlive the reactor.
+  explicit AsioReactor(::asio::any_io_executor executor);
   ~AsioReactor() override;
 
   AsioReactor(const AsioReactor&) = delete;
@@ -38,7 +43,7 @@ class AsioReactor final : public drivers::Reactor {
   drivers::TimerId call_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   /// See `drivers::Reactor::cancel`.
   void cancel(drivers::TimerId id) override;
-  /// See `drivers::Reactor::post`: thread-safe, runs `fn` on the thread that runs `io`.
+  /// See `drivers::Reactor::post`: thread-safe, runs `fn` on the reactor's executor.
   void post(std::function<void()> fn) override;
 
   /// Whether the library was compiled with Asio's `std::aligned_alloc` recycling allocator. A
@@ -46,11 +51,11 @@ class AsioReactor final : public drivers::Reactor {
   /// allocated on one side is freed on the other; `cacheme::asio` exports the setting.
   static bool built_with_std_aligned_alloc() noexcept;
 
-  /// The io_context this reactor runs on.
-  ::asio::io_context& context() noexcept { return io_; }
+  /// The executor every handler of this reactor runs on.
+  const ::asio::any_io_executor& executor() const noexcept { return ex_; }
 
  private:
-  ::asio::io_context& io_;
+  ::asio::any_io_executor ex_;
   std::shared_ptr<detail::AsioReactorState> state_;
 };
 

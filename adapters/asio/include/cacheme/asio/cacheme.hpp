@@ -27,10 +27,15 @@
 /// `std::string`) is destroyed twice by the compiler. Name such arguments first
 /// (`Node n{"name"}; co_await cm.get(n);`); trivially destructible nodes (`UserNode{1}`) are fine.
 ///
-/// Threading: the engine is single-threaded. Every operation is carried out on the io_context
-/// through `asio::dispatch`, so the asynchronous operations may be started from any thread, but
-/// run the io_context on ONE thread (or call everything from one strand's thread): the
-/// synchronous calls (`stats`, `nodes`, `set_prefix`, `build_node`) must run on that thread.
+/// Threading: the engine is single-threaded, and the `Cacheme` serialises it on a strand of the
+/// executor it is given (`Cacheme(io)`, `Cacheme(asio::make_strand(io))`, any
+/// `any_io_executor`), so the `io_context` may be run by any number of threads. The
+/// asynchronous operations may be started from any thread; each is carried out on the strand.
+/// The loaders, the drivers' callbacks and the completion handlers without an executor of their
+/// own run on the strand too; a handler with one (a coroutine's `use_awaitable`) runs there.
+/// The synchronous calls (`stats`, `nodes`, `set_prefix`, `build_node`, `runtime`) must run on
+/// the strand (`co_await asio::dispatch(cm.get_executor(), asio::use_awaitable)` first).
+/// Construct and destroy the `Cacheme` while no other thread uses it.
 /// A completion handler never runs inside the call that starts its operation, nor inside a
 /// driver's callback: a local hit is posted, later replies are dispatched on the handler's
 /// associated executor from a task of their own.
@@ -80,9 +85,13 @@ namespace cacheme::asio {
 class StorageSpec {
  public:
   // No default arguments: they would be aggregate temporaries at the call site.
+  /// A storage at `url` with default options.
   StorageSpec(std::string url) { spec_.url = std::move(url); }
+  /// A storage at `url` with default options.
   StorageSpec(const char* url) { spec_.url = url; }
+  /// A storage at `url` with `options` (pool size, timeouts, ...).
   StorageSpec(std::string url, drivers::StorageOptions options) : spec_{std::move(url), std::move(options)} {}
+  /// The runtime's own form.
   StorageSpec(adapters::StorageSpec spec) : spec_(std::move(spec)) {}
   /// The runtime's form.
   adapters::StorageSpec& get() { return spec_; }
@@ -107,11 +116,23 @@ using DoneSignature = void(std::error_code);
 /// The default completion token: a coroutine of the calling `awaitable`.
 using DefaultToken = ::asio::use_awaitable_t<>;
 
+/// The cache on an Asio executor: storages registered by URL, nodes' values by `get`,
+/// `get_all`, `invalidate` and `refresh` with any completion token (see the file's notes).
 class Cacheme {
  public:
-  /// Runs on `io` (which must outlive this object); `config.seed` seeds every hash of the core.
+  /// The executor the cache runs on: a strand, so the engine is serialised whatever runs it.
+  using executor_type = detail::Executor;
+
+  /// Runs on a strand of `io` (which must outlive this object); `config.seed` seeds every
+  /// hash of the core. `io` may be run by any number of threads.
   explicit Cacheme(::asio::io_context& io, core::Config config = {})
-      : io_(io), reactor_(io), runtime_(reactor_, std::move(config)) {}
+      : Cacheme(::asio::any_io_executor(io.get_executor()), std::move(config)) {}
+
+  /// Runs on a strand of `executor` (an `io_context`'s executor, a strand of it, any
+  /// `any_io_executor`); its execution context must outlive this object and may be run by any
+  /// number of threads: the engine, the drivers' callbacks and the loaders all run on the strand.
+  explicit Cacheme(::asio::any_io_executor executor, core::Config config = {})
+      : ex_(::asio::make_strand(std::move(executor))), reactor_(ex_), runtime_(reactor_, std::move(config)) {}
 
   /// Completions of the operations still pending are posted (never run inside the destructor).
   ~Cacheme() { initiating_ = 1; }
@@ -130,9 +151,9 @@ class Cacheme {
             const std::uint64_t id =
                 runtime_.register_storage(std::move(name), std::move(spec.get()), [this, op](std::error_code ec) {
                   op->done();
-                  detail::complete(io_, initiating_ > 0, std::move(op->handler), detail::asio_error(ec));
+                  detail::complete(ex_, initiating_ > 0, std::move(op->handler), detail::asio_error(ec));
                 });
-            op->on_cancel(io_, runtime_.alive_token(), [this, id] { runtime_.cancel_registration(id); });
+            op->on_cancel(ex_, runtime_.alive_token(), [this, id] { runtime_.cancel_registration(id); });
           });
         },
         token, std::move(name), std::move(spec));
@@ -154,7 +175,7 @@ class Cacheme {
     return initiate_value<T>(
         [this, node, options]() {
           const detail::NodeLoader<N> loader{node};
-          const detail::LoaderRef<T, detail::NodeLoader<N>> ref{&io_, &loader};
+          const detail::LoaderRef<T, detail::NodeLoader<N>> ref{&ex_, &loader};
           return runtime_.cache().get(node, adapters::real_now(), ref.source(), options);
         },
         std::forward<Token>(token));
@@ -165,7 +186,7 @@ class Cacheme {
   auto get(const BuiltNode<T>& node, std::string key, std::type_identity_t<Loader<T>> loader, Token&& token = {}) {
     return initiate_value<T>(
         [this, node, key = std::move(key), loader = std::move(loader)]() {
-          const detail::LoaderRef<T, Loader<T>> ref{&io_, &loader};
+          const detail::LoaderRef<T, Loader<T>> ref{&ex_, &loader};
           return runtime_.cache().get(node, key, adapters::real_now(), ref.source());
         },
         std::forward<Token>(token));
@@ -190,7 +211,7 @@ class Cacheme {
           for (const N& n : nodes) loaders.push_back({n});
           std::vector<detail::LoaderRef<T, detail::NodeLoader<N>>> refs;
           refs.reserve(nodes.size());
-          for (const auto& l : loaders) refs.push_back({&io_, &l});
+          for (const auto& l : loaders) refs.push_back({&ex_, &l});
           std::vector<core::SourceRef> sources;
           for (const auto& r : refs) sources.push_back(r.source());
           return runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources, options);
@@ -206,7 +227,7 @@ class Cacheme {
         [this, node, keys = std::move(keys), loaders = std::move(loaders)]() {
           std::vector<detail::LoaderRef<T, Loader<T>>> refs;
           refs.reserve(loaders.size());
-          for (const auto& l : loaders) refs.push_back({&io_, &l});
+          for (const auto& l : loaders) refs.push_back({&ex_, &l});
           std::vector<core::SourceRef> sources;
           for (const auto& r : refs) sources.push_back(r.source());
           return runtime_.engine().get_all(core::NodeId{node.id}, keys, sources, adapters::real_now());
@@ -242,7 +263,7 @@ class Cacheme {
     return initiate_value<T>(
         [this, node, options]() {
           const detail::NodeLoader<N> loader{node};
-          const detail::LoaderRef<T, detail::NodeLoader<N>> ref{&io_, &loader};
+          const detail::LoaderRef<T, detail::NodeLoader<N>> ref{&ex_, &loader};
           return core::Submitted{runtime_.cache().refresh(node, adapters::real_now(), ref.source(), options), nullptr,
                                  {}};
         },
@@ -285,7 +306,9 @@ class Cacheme {
 
   /// The runtime (engine, storages and their command counts). Loop thread only.
   adapters::Runtime& runtime() { return runtime_; }
-  ::asio::io_context& context() { return io_; }
+  /// The strand the cache runs on: the synchronous calls above must run on it, e.g. in a
+  /// coroutine after `co_await asio::dispatch(cm.get_executor(), asio::use_awaitable)`.
+  const executor_type& get_executor() const noexcept { return ex_; }
 
   /// Starts a value request made by `submit()` (used by `get`, `refresh` and `Memoized`).
   template <class T, class Submit, class Token>
@@ -294,7 +317,7 @@ class Cacheme {
         [this](auto handler, Submit submit) {
           on_loop([this, h = std::move(handler), submit = std::move(submit)]() mutable {
             const core::Submitted s = submit();
-            if (s.answered()) return detail::complete(io_, true, std::move(h), s.error, value_cast<T>(s.ready));
+            if (s.answered()) return detail::complete(ex_, true, std::move(h), s.error, value_cast<T>(s.ready));
             await(s.ticket, std::move(h), [](auto h, core::Reply r) {
               auto [ec, value] = detail::single<T>(r);
               return std::make_tuple(std::move(h), ec, std::move(value));
@@ -324,7 +347,7 @@ class Cacheme {
   // replies delivered meanwhile are posted, never run inside an initiating function.
   template <class Fn>
   void on_loop(Fn fn) {
-    ::asio::dispatch(io_, [this, fn = std::move(fn)]() mutable {
+    ::asio::dispatch(ex_, [this, fn = std::move(fn)]() mutable {
       ++initiating_;
       struct Leave {
         int& n;
@@ -336,22 +359,22 @@ class Cacheme {
 
   template <class Handler>
   auto pending(Handler h) {
-    return std::make_shared<detail::Pending<Handler>>(std::move(h), io_);
+    return std::make_shared<detail::Pending<Handler>>(std::move(h), ex_);
   }
 
   // Waits for `ticket`'s reply; `unpack(handler, reply)` gives (handler, completion args...).
   template <class Handler, class Unpack>
   void await(core::Ticket ticket, Handler h, Unpack unpack) {
     auto op = pending(std::move(h));
-    op->on_cancel(io_, runtime_.alive_token(), [this, ticket] { runtime_.cancel(ticket); });
+    op->on_cancel(ex_, runtime_.alive_token(), [this, ticket] { runtime_.cancel(ticket); });
     runtime_.await_reply(ticket, [this, op, unpack](core::Reply r) {
       op->done();
-      std::apply([this](auto&&... args) { detail::complete(io_, initiating_ > 0, std::move(args)...); },
+      std::apply([this](auto&&... args) { detail::complete(ex_, initiating_ > 0, std::move(args)...); },
                  unpack(std::move(op->handler), std::move(r)));
     });
   }
 
-  ::asio::io_context& io_;
+  executor_type ex_;
   adapters::asio::AsioReactor reactor_;
   int initiating_ = 0;  ///< initiations on the stack (loop thread only); 1 while destroyed
   mutable adapters::Runtime runtime_;  // last: destroyed first, while the members above exist
@@ -366,6 +389,7 @@ class Cacheme {
 template <Node N, class Fn, class ToNode>
 class Memoized {
  public:
+  /// Memoizes `fn`, keyed and configured by the node `to_node(args...)` gives.
   Memoized(Fn fn, ToNode to_node) : fn_(std::move(fn)), to_node_(std::move(to_node)) {}
 
   /// The memoized value for `args`, as an awaitable.
@@ -381,7 +405,7 @@ class Memoized {
     Loader<T> loader = [fn = fn_, tuple = std::make_tuple(args...)]() { return std::apply(fn, tuple); };
     return cm.initiate_value<T>(
         [&cm, node = to_node_(args...), loader = std::move(loader)]() {
-          const detail::LoaderRef<T, Loader<T>> ref{&cm.context(), &loader};
+          const detail::LoaderRef<T, Loader<T>> ref{&cm.get_executor(), &loader};
           return cm.runtime().cache().get(node, adapters::real_now(), ref.source());
         },
         std::forward<Token>(token));

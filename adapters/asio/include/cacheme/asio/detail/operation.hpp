@@ -21,6 +21,10 @@
 #include <asio/error.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/execution/outstanding_work.hpp>
+#include <asio/prefer.hpp>
+#include <asio/strand.hpp>
+#include <asio/any_io_executor.hpp>
 #include <asio/post.hpp>
 
 #include "cacheme/adapters/runtime.hpp"
@@ -28,6 +32,10 @@
 #include "cacheme/node_cache.hpp"
 
 namespace cacheme::asio::detail {
+
+/// The executor the cache runs on: a strand over the executor the user gave, so the engine is
+/// serialised even when that executor's context is run by several threads.
+using Executor = ::asio::strand<::asio::any_io_executor>;
 
 /// A loader given with a request (built nodes, memoized functions).
 template <class T>
@@ -46,12 +54,12 @@ struct NodeLoader {
 /// `std::system_error` keeps its code; any other exception is `errc::load_failed` with its message.
 template <class T, class F>
 struct AwaitableThunk final : adapters::LoadThunk {
-  AwaitableThunk(::asio::io_context& io, F f) : io_(&io), f_(std::move(f)) {}
+  AwaitableThunk(const Executor& ex, F f) : ex_(ex), f_(std::move(f)) {}
 
   void start(adapters::LoadDone done, const std::shared_ptr<adapters::LoadCancellation>& cancel) const override {
     auto signal = std::make_shared<::asio::cancellation_signal>();
     cancel->on_cancel([signal] { signal->emit(::asio::cancellation_type::terminal); });
-    ::asio::co_spawn(*io_, run(f_, std::move(done)),
+    ::asio::co_spawn(ex_, run(f_, std::move(done)),
                      ::asio::bind_cancellation_slot(signal->slot(), [signal](std::exception_ptr) {}));
   }
 
@@ -73,20 +81,20 @@ struct AwaitableThunk final : adapters::LoadThunk {
     done(std::move(result), message);
   }
 
-  ::asio::io_context* io_;
+  Executor ex_;
   F f_;
 };
 
 /// What a request's `core::SourceRef` points to: copied into a thunk only if a flight starts.
 template <class T, class F>
 struct LoaderRef {
-  ::asio::io_context* io;
+  const Executor* ex;
   const F* f;
 
   core::SourceRef source() const {
     return {this, [](const void* p) -> core::AnyValue {
               const auto& ref = *static_cast<const LoaderRef*>(p);
-              return std::make_shared<const AwaitableThunk<T, F>>(*ref.io, *ref.f);
+              return std::make_shared<const AwaitableThunk<T, F>>(*ref.ex, *ref.f);
             }};
   }
 };
@@ -95,22 +103,22 @@ struct LoaderRef {
 /// the runtime's callbacks hold a `shared_ptr` to this), keeping the io_context running.
 template <class Handler>
 struct Pending {
-  Pending(Handler h, ::asio::io_context& io) : handler(std::move(h)), work(io.get_executor()) {}
+  Pending(Handler h, const Executor& ex)
+      : handler(std::move(h)), work(::asio::prefer(ex.get_inner_executor(), ::asio::execution::outstanding_work.tracked)) {}
   Handler handler;
-  ::asio::executor_work_guard<::asio::io_context::executor_type> work;
+  ::asio::any_io_executor work;  ///< tracks outstanding work: the context's run() waits for the reply
 
-  /// Connects the handler's cancellation slot, if it has one, to `cancel` (run on `io`'s
-  /// thread). Terminal and partial cancellation are honoured (DESIGN.md §3 rule 10); a request
+  /// Connects the handler's cancellation slot, if it has one, to `cancel` (run on `ex`). Terminal and partial cancellation are honoured (DESIGN.md §3 rule 10); a request
   /// for total cancellation only is ignored: a flight the caller started may still cache its value.
   template <class Cancel>
-  void on_cancel(::asio::io_context& io, std::weak_ptr<bool> alive, Cancel cancel) {
+  void on_cancel(const Executor& ex, std::weak_ptr<bool> alive, Cancel cancel) {
     auto slot = ::asio::get_associated_cancellation_slot(handler);
     if (!slot.is_connected()) return;
-    slot.assign([&io, alive, cancel](::asio::cancellation_type type) {
+    slot.assign([ex, alive, cancel](::asio::cancellation_type type) {
       if ((type & (::asio::cancellation_type::terminal | ::asio::cancellation_type::partial)) ==
           ::asio::cancellation_type::none)
         return;
-      ::asio::dispatch(io, [alive, cancel] {
+      ::asio::dispatch(ex, [alive, cancel] {
         if (adapters::is_alive(alive)) cancel();
       });
     });
@@ -122,11 +130,11 @@ struct Pending {
   }
 };
 
-/// Calls `handler(args...)` on its associated executor (default: `io`'s): posted when `at_once`
+/// Calls `handler(args...)` on its associated executor (default: the cache's `ex`): posted when `at_once`
 /// (we may be inside the initiating function), else dispatched.
 template <class Handler, class... Args>
-void complete(::asio::io_context& io, bool at_once, Handler handler, Args... args) {
-  auto ex = ::asio::get_associated_executor(handler, io.get_executor());
+void complete(const Executor& cache_ex, bool at_once, Handler handler, Args... args) {
+  auto ex = ::asio::get_associated_executor(handler, cache_ex);
   auto call = [h = std::move(handler), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); };
   if (at_once)
     ::asio::post(ex, std::move(call));
