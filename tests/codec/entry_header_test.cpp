@@ -139,9 +139,6 @@ TEST_CASE("a value survives header, codec and compression end to end", "[entry]"
   }
 }
 
-}  // namespace
-}  // namespace cacheme::codec
-
 TEST_CASE("a negative entry is format version 2 with an empty body; values stay version 1", "[entry]") {
   const std::string neg = make_negative_entry(Id::msgpack, kExpire, kWrite);
   CHECK(neg.size() == kHeaderSize);
@@ -157,3 +154,6 @@ TEST_CASE("a negative entry is format version 2 with an empty body; values stay 
   CHECK_FALSE(value->negative);
   CHECK(make_entry(Id::msgpack, kExpire, kWrite, "x")[2] == kFormatVersion);  // old readers read values
 }
+
+}  // namespace
+}  // namespace cacheme::codec
