@@ -17,16 +17,19 @@
 
 namespace cacheme {
 
+/// A function `fn` cached through node type `N` (made by `memoize`); `to_node` maps the
+/// function's arguments to the node that gives the key and meta.
 template <Node N, class Fn, class ToNode>
 class Memoized {
  public:
+  /// Keeps `fn` (the loader on a miss) and `to_node` (arguments to node).
   Memoized(Fn fn, ToNode to_node) : fn_(std::move(fn)), to_node_(std::move(to_node)) {}
 
   /// The source of a flight started by a memoized call: the node and the call's arguments.
   template <class... Args>
   struct Call {
-    N node;
-    std::tuple<std::decay_t<Args>...> args;
+    N node;                                  ///< the node the arguments map to
+    std::tuple<std::decay_t<Args>...> args;  ///< copies of the call's arguments
   };
 
   /// The node the arguments map to.

@@ -2,12 +2,12 @@
 /// The one place that hides secrets in storage URLs before anything prints them (tables, JSON,
 /// CSV, plots, error messages, logs): the password of the user info and the values of secret
 /// query parameters become `***`.
-///
+/// @code{.unparsed}
 ///   redis://:s3cret@127.0.0.1:6379          -> redis://:***@127.0.0.1:6379
 ///   redis://s3cret@127.0.0.1:6379           -> redis://***@127.0.0.1:6379  (a password, as redis-cli reads it)
 ///   postgresql://u:s3cret@h/db?sslmode=require -> postgresql://u:***@h/db?sslmode=require
 ///   mysql://u@h/db?password=s3cret&table=t  -> mysql://u@h/db?password=***&table=t
-///
+/// @endcode
 /// The user info ends at the last `@` before the first `/` or `?`, as the drivers' parsers read
 /// it, so a password the drivers accept is always inside what is hidden. Secret query keys
 /// (compared percent-decoded, in any case): `password`, `pass`, `passwd`, `pwd`, any key ending in

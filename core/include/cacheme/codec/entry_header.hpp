@@ -32,6 +32,7 @@ namespace cacheme::codec {
 inline constexpr std::size_t kHeaderSize = 28;
 /// The header's format version, byte 2.
 inline constexpr std::uint8_t kFormatVersion = 1;
+/// The format version of a negative entry (the source has no value; empty body), byte 2.
 inline constexpr std::uint8_t kNegativeFormatVersion = 2;
 
 /// A parsed entry; `body` points into the bytes given to `parse_entry`.

@@ -64,15 +64,15 @@ struct RemoteOptions {
 /// One link of a node's chain: a registered storage name and how long entries live there
 /// (absent: as long as the storage keeps them).
 struct ChainLink {
-  std::string storage{};
-  std::optional<Duration> ttl{};
+  std::string storage{};          ///< the name of a registered storage
+  std::optional<Duration> ttl{};  ///< lifetime of entries written there (absent: no TTL)
 };
 
 /// The doorkeeper of a node: a bloom filter of `capacity` insertions at false-positive rate
 /// `false_positive_rate`, cleared after `capacity` insertions.
 struct DoorkeeperOptions {
-  std::size_t capacity = 100'000;
-  double false_positive_rate = 0.01;
+  std::size_t capacity = 100'000;     ///< insertions before the filter is cleared
+  double false_positive_rate = 0.01;  ///< target false-positive rate at `capacity` insertions
 };
 
 /// Everything the engine knows of a node.
@@ -81,6 +81,8 @@ struct NodeConfig {
   std::string version{};            ///< last part of the full key
   std::vector<ChainLink> caches{};  ///< read in this order
   codec::ErasedCodec codec{};       ///< values <-> bytes for remote tiers
+  /// When set, a loaded value is written to the tiers only on the second load of its key
+  /// (the first is returned, not cached), so one-off keys do not evict others. Absent: off.
   std::optional<DoorkeeperOptions> doorkeeper{};
   /// Deadline of a load, counted from the load effect (0: none). When it passes, every waiter
   /// gets `errc::load_timeout`, nothing is cached and the load is cancelled (a `CancelLoad`).

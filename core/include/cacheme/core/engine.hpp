@@ -37,9 +37,10 @@ namespace cacheme::core {
 /// Makes the opaque source object of a request, only if the request starts a flight (so a
 /// local hit allocates nothing). `make(ctx)` is called at most once, inside the submitting call.
 struct SourceRef {
-  const void* ctx = nullptr;
-  AnyValue (*make)(const void* ctx) = nullptr;
+  const void* ctx = nullptr;                    ///< passed to `make`; owned by the caller
+  AnyValue (*make)(const void* ctx) = nullptr;  ///< builds the source (null: no source, no loader)
 
+  /// The source object: `make(ctx)`, or an empty value when `make` is null.
   AnyValue materialize() const { return make ? make(ctx) : AnyValue{}; }
 };
 
@@ -50,26 +51,27 @@ struct Submitted {
   AnyValue ready;     ///< the value, when answered at once
   std::error_code error;  ///< set when the request was refused at once (unknown node, ...)
 
+  /// True when no `Reply` will follow: `ready` holds the value or `error` is set.
   bool answered() const { return ready != nullptr || static_cast<bool>(error); }
 };
 
 /// A node as listed by `nodes()`.
 struct NodeInfo {
-  NodeId id;
-  std::string name;
-  std::string version;
+  NodeId id;            ///< what `add_node` returned
+  std::string name;     ///< `NodeConfig::name`
+  std::string version;  ///< `NodeConfig::version`
 };
 
 /// A storage as listed by `storages()`.
 struct StorageInfo {
-  TierId id;
-  std::string name;
-  bool local = false;
+  TierId id;           ///< what `add_local_storage` / `add_remote_storage` returned
+  std::string name;    ///< the name it was registered under
+  bool local = false;  ///< an in-process tier (`add_local_storage`), read by the engine itself
 };
 
 /// An erase that finished in a tier with `RemoteOptions::announce_erases` (`poll_erased`).
 struct ErasedKey {
-  TierId tier;
+  TierId tier;           ///< the tier the key was erased from
   std::string full_key;  ///< `{prefix}:{key}:{version}`, as remote tiers store it
 };
 
@@ -77,11 +79,16 @@ namespace detail {
 class EngineImpl;
 }
 
+/// The engine: one per thread (or strand), with its storages, nodes, flights and stats.
+/// Movable, not copyable.
 class Engine {
  public:
+  /// An engine with no storage and no node yet.
   explicit Engine(Config config = {});
   ~Engine();
+  /// Moves the whole state (storages, nodes, flights); the moved-from engine is unusable.
   Engine(Engine&&) noexcept;
+  /// Moves the whole state (storages, nodes, flights); the moved-from engine is unusable.
   Engine& operator=(Engine&&) noexcept;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -106,6 +113,7 @@ class Engine {
 
   /// Changes the key prefix (default "cacheme"): every key changes, which invalidates them all.
   void set_prefix(std::string prefix);
+  /// The current key prefix (`Config::prefix`, or what `set_prefix` set).
   const std::string& prefix() const;
 
   // ---- requests ----------------------------------------------------------------------

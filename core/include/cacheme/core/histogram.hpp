@@ -38,6 +38,7 @@ inline constexpr std::array<Duration, 14> kLifetimeBounds = {
 /// the last count (index `bounds.size()`) those above every bound.
 class DurationHistogram {
  public:
+  /// An empty histogram over `bounds` (ascending; the span must outlive the histogram).
   explicit DurationHistogram(std::span<const Duration> bounds = kLoadTimeBounds)
       : bounds_(bounds), counts_(bounds.size() + 1, 0) {}
 
@@ -50,10 +51,13 @@ class DurationHistogram {
     ++count_;
   }
 
+  /// The upper bounds of the buckets, ascending.
   std::span<const Duration> bounds() const { return bounds_; }
   /// Per bucket, not cumulative; one more than `bounds()` (the +Inf bucket last).
   const std::vector<std::uint64_t>& counts() const { return counts_; }
+  /// How many durations were recorded.
   std::uint64_t count() const { return count_; }
+  /// The sum of the recorded durations, in nanoseconds.
   std::uint64_t sum_ns() const { return sum_ns_; }
 
   /// The counts of the interval since `earlier` (a snapshot of the same histogram).

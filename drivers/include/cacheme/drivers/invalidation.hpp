@@ -39,6 +39,7 @@ class InvalidationChannel {
   /// Tells the other processes that `full_key` was erased. While the publisher is down,
   /// messages wait (at most `kMaxQueuedInvalidations`; past it they are dropped and counted).
   virtual void publish(std::string_view full_key) = 0;
+  /// What the channel has published, received, dropped so far, and whether it listens now.
   virtual InvalidationCounts counts() const = 0;
   /// The channel's name.
   virtual const std::string& name() const = 0;

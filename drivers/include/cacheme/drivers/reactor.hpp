@@ -12,8 +12,11 @@ namespace cacheme::drivers {
 /// Readiness a driver waits for on a C client's socket (bit flags).
 enum class Interest : unsigned { none = 0, read = 1, write = 2, read_write = 3 };
 
+/// The union of two interests.
 constexpr Interest operator|(Interest a, Interest b) { return Interest(unsigned(a) | unsigned(b)); }
+/// The interest common to both.
 constexpr Interest operator&(Interest a, Interest b) { return Interest(unsigned(a) & unsigned(b)); }
+/// True unless `i` is `Interest::none`.
 constexpr bool any(Interest i) { return i != Interest::none; }
 
 /// Identifies a timer armed with `Reactor::call_after`; 0 is never a valid id.

@@ -21,7 +21,7 @@ namespace cacheme::drivers {
 /// Called on the loop thread, never from inside `Storage::start` itself (post or defer
 /// instead), so the pump never re-enters.
 struct CompletionSink {
-  std::function<void(core::IoId, core::FetchResult)> fetched;
+  std::function<void(core::IoId, core::FetchResult)> fetched;  ///< fetches
   std::function<void(core::IoId, core::IoStatus)> written;  ///< stores and erases
 };
 
@@ -30,7 +30,7 @@ struct CompletionSink {
 struct StorageOptions {
   std::size_t pool_size = 0;      ///< 0: the driver's default (Redis 100, SQL 50)
   std::string table = "cache";    ///< SQL storages
-  bool init = false;              ///< SQL: create the table from sql/<backend>.sql if missing
+  bool init = false;              ///< SQL: create the table from `sql/<backend>.sql` if missing
 };
 
 /// What a storage's connections are doing, for `Storage::health()` (gauges and counters since
@@ -52,7 +52,9 @@ class Storage {
 
   /// Starts one effect. Results arrive later through the sink given at creation.
   virtual void start(core::FetchRequest req) = 0;
+  /// Starts a store; it completes through the sink's `written`.
   virtual void start(core::StoreRequest req) = 0;
+  /// Starts an erase; it completes through the sink's `written`.
   virtual void start(core::EraseRequest req) = 0;
 
   /// Deletes every key starting with `prefix` (the benchmark's `--flush`); never a whole

@@ -48,6 +48,7 @@ class LoadCancellation {
  public:
   /// `fn` runs (on the loop thread) when the load is cancelled; at once if it already was.
   void on_cancel(std::function<void()> fn);
+  /// True once `cancel` ran.
   bool cancelled() const noexcept { return cancelled_; }
   /// Runs the registered function once; later calls do nothing.
   void cancel();
@@ -77,8 +78,8 @@ class LoadThunk {
 /// `mysql://`; the URL option `timeout=MS` sets the operation timeout (default 1000 ms,
 /// at most 86,400,000).
 struct StorageSpec {
-  std::string url;
-  drivers::StorageOptions options{};
+  std::string url;                    ///< the storage URL; its query parameters override `options`
+  drivers::StorageOptions options{};  ///< pool size, SQL table, init
 };
 
 /// Reads the two clocks together (the only clock reads of the whole stack).
@@ -88,6 +89,8 @@ core::Now real_now();
 /// out of the reactor's posted task (Asio: out of `io_context::run`, which may be called again).
 using ExceptionSink = std::function<void(std::exception_ptr)>;
 
+/// The shared core of an adapter, on one loop (a `drivers::Reactor`): the typed cache, the
+/// connected storages, the pump, the loads and the delivery of replies. Not copyable.
 class Runtime {
  public:
   /// Unless `config.fixed_seed`, `config.seed` is mixed with a per-process random value.
@@ -104,8 +107,11 @@ class Runtime {
   /// The seed the engine and the local stores use (see `core::Config::fixed_seed`).
   std::uint64_t seed() const { return seed_; }
 
+  /// The typed cache the runtime owns (its nodes, its engine).
   NodeCache& cache() { return cache_; }
+  /// The engine inside `cache()`.
   core::Engine& engine() { return cache_.engine(); }
+  /// The loop the runtime runs on.
   drivers::Reactor& reactor() { return reactor_; }
 
   /// Connects storage `spec` and registers it under `name`; `done` gets the outcome later (never

@@ -50,6 +50,7 @@
 
 namespace cacheme::libevent {
 
+/// What a request answers with: an error code (0 on success) and the value (null on error).
 template <class T>
 using Callback = std::function<void(std::error_code, std::shared_ptr<const T>)>;
 
@@ -148,6 +149,8 @@ void deliver_all(const core::Reply& r, Done& done) {
 
 }  // namespace detail
 
+/// The cache on a libevent loop: storages, typed requests with callbacks, stats. Everything,
+/// callbacks included, runs on the thread that runs `base`; the object is not thread-safe.
 class Cacheme {
  public:
   /// Uses `base` (which must outlive this object); `config.seed` seeds every hash of the core.
@@ -255,18 +258,23 @@ class Cacheme {
     return id ? runtime_.last_load_error(*id) : std::string();
   }
 
+  /// Builds a node at run time, with its own configuration and stats. `errc::duplicate_name`
+  /// if a node of that name exists already.
   template <class T>
   Result<BuiltNode<T>> build_node(std::string name, Meta meta) {
     return runtime_.cache().build_node<T>(std::move(name), std::move(meta));
   }
+  /// The counts of node type `N` (empty before its first use).
   template <Node N>
   core::NodeStats stats() {
     return runtime_.cache().stats<N>();
   }
+  /// The counts of a built node.
   template <class T>
   core::NodeStats stats(const BuiltNode<T>& node) const {
     return runtime_.cache().stats(node);
   }
+  /// Every node used or built so far, in registration order.
   std::vector<core::NodeInfo> nodes() const { return runtime_.engine().nodes(); }
   /// What remote storage `name` is doing now: connections (up), outstanding operations,
   /// reconnects, connection timeouts, abandoned and overloaded operations. nullopt for a local
@@ -274,8 +282,10 @@ class Cacheme {
   std::optional<drivers::StorageHealth> storage_health(std::string_view name) const {
     return runtime_.storage_health(name);
   }
+  /// Changes the key prefix (default "cacheme"), which makes every stored key unreachable.
   void set_prefix(std::string prefix) { runtime_.cache().set_prefix(std::move(prefix)); }
 
+  /// The runtime (engine, storages and their command counts).
   adapters::Runtime& runtime() { return runtime_; }
 
   /// Answers a submitted `get` (at once for a local hit) or waits for its reply (used by
@@ -302,12 +312,14 @@ class Cacheme {
 };
 
 /// A function memoized through node `N` under libevent: `fn(args..., done)` is the loader and
-/// `to_node(args...)` gives the key. Call `memo(cm, args..., done)`.
+/// `to_node(args...)` gives the key. Call `memo(cm, done, args...)`.
 template <Node N, class Fn, class ToNode>
 class Memoized {
  public:
+  /// Keeps `fn` (called as `fn(args..., cb)` on a miss, `cb(ec, value)` when done) and `to_node`.
   Memoized(Fn fn, ToNode to_node) : fn_(std::move(fn)), to_node_(std::move(to_node)) {}
 
+  /// Gets the value for `args` through `cm`: `done` runs with it (at once on a local hit).
   template <class... Args>
   Request operator()(Cacheme& cm, Callback<node_value_t<N>> done, const Args&... args) const {
     using T = node_value_t<N>;
@@ -325,6 +337,7 @@ class Memoized {
   ToNode to_node_;
 };
 
+/// Memoizes `fn` (taking `args..., cb` and calling `cb(ec, value)`) through node type `N`.
 template <Node N, class Fn, class ToNode>
 Memoized<N, Fn, ToNode> memoize(Fn fn, ToNode to_node) {
   return {std::move(fn), std::move(to_node)};
