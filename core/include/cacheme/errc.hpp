@@ -41,5 +41,9 @@ inline std::error_code make_error_code(errc e) noexcept { return {static_cast<in
 
 }  // namespace cacheme
 
+// Makes errc convert to std::error_code; hidden from the reference, as Doxygen cannot place
+// a specialization of std:: declared outside namespace std.
+/// @cond
 template <>
 struct std::is_error_code_enum<cacheme::errc> : std::true_type {};
+/// @endcond

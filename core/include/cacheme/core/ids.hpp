@@ -27,7 +27,11 @@ using NodeId = Id<struct NodeTag>;    ///< one registered node (typed or built)
 
 }  // namespace cacheme::core
 
+// Hashing ids (for unordered containers) is no API of its own, and Doxygen cannot place a
+// specialization of std:: declared outside namespace std: hidden from the reference.
+/// @cond
 template <class Tag>
 struct std::hash<cacheme::core::Id<Tag>> {
   std::size_t operator()(cacheme::core::Id<Tag> id) const noexcept { return std::hash<std::uint64_t>{}(id.v); }
 };
+/// @endcond

@@ -20,6 +20,7 @@ namespace cacheme::local {
 /// 2 x `span` ticks later. Memory: 2 bytes per tick of `span` (at most `span` keys per filter).
 class GhostFilter {
  public:
+  /// A filter that forgets a key between `span` and 2 x `span` ticks after it was added.
   explicit GhostFilter(std::size_t span);
 
   /// Remembers the key of (well-mixed 32-bit) hash `hash`.
@@ -34,6 +35,7 @@ class GhostFilter {
   /// Forgets everything.
   void clear() noexcept;
 
+  /// Bytes held by the two Bloom filters.
   std::size_t memory_bytes() const noexcept { return 2 * words_ * sizeof(std::uint64_t); }
 
  private:

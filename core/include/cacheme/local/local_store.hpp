@@ -21,8 +21,8 @@ using core::Instant;
 
 /// What `find` returns: the shared value and its expiry (`nullopt`: never expires).
 struct Hit {
-  const AnyValue* value = nullptr;
-  std::optional<Instant> expiry;
+  const AnyValue* value = nullptr;  ///< the entry's value; null when absent or expired
+  std::optional<Instant> expiry;     ///< when the entry expires (`nullopt`: never)
 };
 
 /// How long entries lived before they left the store on their own (explicit erases and
@@ -60,7 +60,9 @@ class LocalStore {
   /// When `advance` next has work to do, if ever (may be early, never late).
   virtual std::optional<Instant> next_expiry() const = 0;
 
+  /// The number of entries held now.
   virtual std::size_t size() const = 0;
+  /// The capacity (the `size=N` of the URL): the policy evicts to stay within it.
   virtual std::size_t capacity() const = 0;
 
   /// Bytes held by the store's own structures: nodes (with inline keys and value handles),

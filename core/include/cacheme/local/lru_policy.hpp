@@ -20,6 +20,7 @@ namespace cacheme::local {
 template <class Key, class Value = NoValue>
 class LruPolicy {
  public:
+  /// What lookups take: `std::string_view` for string keys, the key itself for integers.
   using View = typename KeyTraits<Key>::View;
 
   /// A policy holding at most `capacity` weight; `seed` seeds the key hash.

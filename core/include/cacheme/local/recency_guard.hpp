@@ -39,6 +39,7 @@ class RecencyGuard {
   /// LRU did better beyond noise. Starts a new period.
   double lru_advantage() noexcept;
 
+  /// Bytes held by the simulated LRU.
   std::size_t memory_bytes() const noexcept { return lru_.memory_bytes(); }
 
  private:

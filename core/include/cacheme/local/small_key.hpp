@@ -20,15 +20,19 @@ class SmallKey {
 
   SmallKey() noexcept = default;
   ~SmallKey() { clear(); }
+  /// A copy of `other`'s bytes (a long key gets a heap copy of its own).
   SmallKey(const SmallKey& other) : SmallKey() { assign(other.view()); }
+  /// Takes `other`'s bytes (and heap buffer); `other` is left empty.
   SmallKey(SmallKey&& other) noexcept {
     std::memcpy(bytes_, other.bytes_, sizeof(bytes_));
     other.bytes_[kTag] = 0;
   }
+  /// Replaces the bytes with a copy of `other`'s.
   SmallKey& operator=(const SmallKey& other) {
     if (this != &other) assign(other.view());
     return *this;
   }
+  /// Frees the current bytes and takes `other`'s; `other` is left empty.
   SmallKey& operator=(SmallKey&& other) noexcept {
     if (this != &other) {
       clear();

@@ -43,8 +43,8 @@ class TimerWheel {
   /// Where the wheel reads the expiry (ns since the clock's epoch) of a scheduled id, when its
   /// owner keeps them: `expiry_ns(context, id)` must return what `schedule` was given last.
   struct ExpirySource {
-    const void* context = nullptr;
-    std::int64_t (*expiry_ns)(const void* context, Id id) = nullptr;
+    const void* context = nullptr;  ///< passed back to `expiry_ns`; owned by the caller
+    std::int64_t (*expiry_ns)(const void* context, Id id) = nullptr;  ///< the expiry of `id`, in ns
   };
 
   /// An empty wheel whose clock reads `start`, keeping the expiries itself.

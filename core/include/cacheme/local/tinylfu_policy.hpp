@@ -52,12 +52,13 @@ struct TinyLfuSettings {
   double initial_window = 0.01;         ///< the window's first share of the capacity (Caffeine's)
   double sketch_sample_per_entry = FrequencySketch::kSamplePerEntry;  ///< sketch halving period
   bool adaptive = true;                 ///< false: the window keeps its first size (tests)
-  WindowAdapterSettings adapter;
+  WindowAdapterSettings adapter;       ///< the hill climber that resizes the window (`adaptive`)
 };
 
 template <class Key, class Value>
 class TinyLfuPolicy {
  public:
+  /// What lookups take: `std::string_view` for string keys, the key itself for integers.
   using View = typename KeyTraits<Key>::View;
 
   /// A policy holding at most `capacity` weight; `seed` seeds the key hash and the jitter.

@@ -43,9 +43,9 @@ namespace cacheme::drivers::sql {
 /// The backend-independent part of one storage operation; a backend's operation derives from it
 /// and adds what it sends to the server.
 struct PoolOperation {
-  core::IoId id;
-  bool is_fetch = false;
-  bool is_sweep = false;
+  core::IoId id;           ///< the core's id of the operation (unused by a sweep)
+  bool is_fetch = false;   ///< a fetch (completes through `fetched`), else a write
+  bool is_sweep = false;   ///< the pool's own deletion of expired rows, reported to nobody
   std::vector<std::string> keys;               ///< a fetch's requested keys, in order
   core::IoStatus preset = core::IoStatus::ok;  ///< the outcome when there is nothing to ask the server
   const char* command = "";                    ///< the name counted in `counts()`
@@ -225,10 +225,10 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     if (sink_.fetched) sink_.fetched(op.id, std::move(fr));
   }
 
-  Settings settings_;
+  Settings settings_;                            ///< the resolved URL options
   std::map<Connection*, Operation> running_;     ///< operations on the server, by connection
   std::map<std::string, std::uint64_t> counts_;  ///< the backend counts what it sends
-  SweepSchedule sweep_;
+  SweepSchedule sweep_;                          ///< when idle connections next sweep expired rows
 
  private:
   Derived& derived() { return static_cast<Derived&>(*this); }

@@ -16,8 +16,10 @@
 
 namespace cacheme::drivers::sql {
 
+/// The outstanding operations of one storage and its health counters. Loop thread only.
 class Outstanding {
  public:
+  /// At most `cap` operations outstanding at once; more are refused as overloaded.
   explicit Outstanding(std::size_t cap) : cap_(cap) {}
 
   /// Takes `id` in, or refuses it (counted as overloaded) when `cap` operations are outstanding.
@@ -56,8 +58,8 @@ class Outstanding {
 /// Loop-thread state a worker storage's posts reach; they hold it weakly, so a destroyed storage
 /// receives nothing.
 struct WorkerShared {
-  CompletionSink sink;
-  Outstanding outstanding;
+  CompletionSink sink;      ///< where completions are reported
+  Outstanding outstanding;  ///< which of them are still wanted
 };
 
 /// Hands a worker's completion (fields `id`, `is_fetch`, `fetch`, `status`) to `sink`.

@@ -21,8 +21,8 @@ namespace cacheme::drivers::sql {
 
 /// A server URL accepted by a pooled driver: its parts and the resolved options.
 struct ServerTarget {
-  Url url;
-  Settings settings;
+  Url url;           ///< the parsed URL
+  Settings settings;  ///< its options resolved against `StorageOptions` and the defaults
 };
 
 /// Parses `url` for a driver whose URL schemes are `schemes`, then resolves its settings (see
@@ -39,6 +39,7 @@ void fail_later(Reactor& reactor, ConnectDone done, std::error_code ec);
 template <class Pool>
 class PoolStorage final : public Storage {
  public:
+  /// Forwards every call to `pool` (shared ownership); closes it when destroyed.
   explicit PoolStorage(std::shared_ptr<Pool> pool) : pool_(std::move(pool)) {}
   ~PoolStorage() override { pool_->close(); }
 

@@ -11,15 +11,20 @@
 
 namespace cacheme::drivers::sql {
 
+/// The reconnect schedule of one pool: no wait until a connect fails, then a growing, jittered
+/// delay until one succeeds. Loop thread only.
 class ReconnectBackoff {
  public:
+  /// The clock of every time point it takes and returns.
   using Clock = std::chrono::steady_clock;
 
-  /// The first delay, and the cap. The cap bounds how late a pool notices that its server is
-  /// back (the stall tests ask for recovery within a second of SIGCONT).
+  /// The first delay.
   static constexpr std::chrono::milliseconds kFirst{50};
+  /// The cap. It bounds how late a pool notices that its server is back (the stall tests ask
+  /// for recovery within a second of SIGCONT).
   static constexpr std::chrono::milliseconds kMax{500};
 
+  /// No failure yet; `seed` seeds the jitter.
   explicit ReconnectBackoff(std::uint64_t seed) : rng_(static_cast<std::uint32_t>(seed ^ (seed >> 32))) {}
 
   /// A connect failed at `now`: the next attempt waits a delay doubled from the last one (up to

@@ -24,7 +24,7 @@ bool valid_table_name(std::string_view name);
 /// `name` (a valid table name) quoted as an identifier of `dialect` ("t" or `t`).
 std::string quote_identifier(Dialect dialect, std::string_view name);
 
-/// The text of sql/<backend>.sql, as built into the driver.
+/// The text of `sql/<backend>.sql`, as built into the driver.
 std::string_view schema_text(Dialect dialect);
 
 /// The schema file to name in errors: "sql/sqlite.sql", "sql/postgresql.sql", "sql/mysql.sql".

@@ -39,7 +39,7 @@ Result<Url> parse_url(std::string_view url);
 struct Settings {
   std::string table;                          ///< validated, see `valid_table_name`
   std::size_t pool_size = 0;                  ///< at least 1
-  bool init = false;                          ///< apply sql/<backend>.sql when the table is missing
+  bool init = false;                          ///< apply `sql/<backend>.sql` when the table is missing
   std::chrono::milliseconds connect_timeout{5000};  ///< `connect_timeout=<ms>`
   /// `timeout=<ms>`, the core's operation timeout (default 1000, as the core's): the server's
   /// statement timeout and the age past which a busy connection counts as stalled.
