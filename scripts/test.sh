@@ -65,13 +65,29 @@ if [[ -z ${SKIP_PACKAGE:-} ]]; then
 fi
 
 if [[ -z ${SKIP_SANITIZE:-} ]]; then
-  phase "ASan+UBSan build: core, drivers, adapters, their tests"
-  BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" -DCACHEME_SANITIZE=address,undefined $no_tools
-  phase "ASan+UBSan tests: unit, sim, integration, conformance"
-  ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=1:abort_on_error=1"} \
-  LSAN_OPTIONS=${LSAN_OPTIONS:-"suppressions=$root/tests/sanitize/lsan.supp:print_suppressions=0"} \
-  UBSAN_OPTIONS=${UBSAN_OPTIONS:-"print_stacktrace=1:halt_on_error=1"} \
-    ctest --test-dir "$root/build-asan" --output-on-failure -j 2 -LE fuzz ${sanitize_exclude:+-E "$sanitize_exclude"}
+  if [[ -n ${SANITIZE_DRIVERS:-} ]]; then
+    # Every driver under ASan+UBSan against the servers: about 25 more minutes on 2 cores, more
+    # than CI's budget, so it is a switch (README, Development) until the build is made lighter.
+    phase "ASan+UBSan build: core, drivers, adapters, their tests"
+    BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" -DCACHEME_SANITIZE=address,undefined $no_tools
+    phase "ASan+UBSan tests: unit, sim, integration, conformance"
+    ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=1:abort_on_error=1"} \
+    LSAN_OPTIONS=${LSAN_OPTIONS:-"suppressions=$root/tests/sanitize/lsan.supp:print_suppressions=0"} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-"print_stacktrace=1:halt_on_error=1"} \
+      ctest --test-dir "$root/build-asan" --output-on-failure -j 2 -LE fuzz ${sanitize_exclude:+-E "$sanitize_exclude"}
+  else
+    # CI: the pure layers and both adapters on the embedded storages (their safety, resilience
+    # and threads suites), as in every earlier CI run.
+    phase "ASan+UBSan build: core, local, codecs, adapters on SQLite"
+    BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" -DCACHEME_SANITIZE=address,undefined \
+      $no_tools $no_drivers
+    phase "ASan+UBSan tests: unit, sim, both adapters"
+    ctest --test-dir "$root/build-asan" --output-on-failure -j 2 -L 'unit|sim'
+    for t in adapters/asio/test_adapter_asio adapters/libevent/test_adapter_libevent; do
+      echo "-- $t (ASan+UBSan)"
+      "$root/build-asan/tests/$t"
+    done
+  fi
 
   phase "TSan build: reactors and adapters"
   BUILD_TYPE=Debug TARGETS="test_adapters_reactor test_adapter_asio test_adapter_libevent" \
