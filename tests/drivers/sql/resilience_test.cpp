@@ -34,7 +34,7 @@ constexpr int kPerStep = 1000;  // operations started every ~5 ms while stalled:
 // Without the cap, 3 s of that queue ~600,000 operations (hundreds of MiB); with it, nothing grows.
 constexpr long kRssCeilingKib = 48 * 1024;
 
-bool may_run(const char* url_variable) {
+[[maybe_unused]] bool may_run(const char* url_variable) {  // unused when no server backend is built
   const char* require = std::getenv("CACHEME_REQUIRE_SERVERS");
   if (require && std::string(require) == "1") return true;
   if (std::getenv(url_variable)) return true;
@@ -127,7 +127,7 @@ void restart(ServiceInstance& server, LoadClient<Loop>& c) {
   CHECK(c.storage->health().connections_up >= 1);
 }
 
-void stall_and_restart(const char* kind, Backend backend) {
+[[maybe_unused]] void stall_and_restart(const char* kind, Backend backend) {
   ServiceInstance server(kind);
   REQUIRE(server.start());
   LoadClient<Loop> c(kTimeout);
