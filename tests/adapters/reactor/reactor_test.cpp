@@ -214,22 +214,24 @@ TEMPLATE_LIST_TEST_CASE("timers fire in order and cancel works", "[reactor]", ca
   TestType loop;
   auto& r = loop.reactor();
   std::vector<int> fired;
-  r.call_after(30ms, [&] { fired.push_back(3); });
+  // 30 ms between the last timer and the ones before it: a preemption while they are armed (a
+  // loaded machine, TSan) must not swap them.
+  r.call_after(60ms, [&] { fired.push_back(4); });
   const auto cancelled = r.call_after(20ms, [&] { fired.push_back(99); });
   r.call_after(10ms, [&] { fired.push_back(1); });
-  const auto killed_by_timer = r.call_after(40ms, [&] { fired.push_back(98); });
+  const auto killed_by_timer = r.call_after(70ms, [&] { fired.push_back(98); });
   r.call_after(0ms, [&] { fired.push_back(0); });
   r.call_after(25ms, [&] {
     fired.push_back(2);
     r.cancel(killed_by_timer);  // cancel from inside another timer's callback
-    r.call_after(5ms, [&] { fired.push_back(4); });
+    r.call_after(5ms, [&] { fired.push_back(3); });
   });
   CHECK(cancelled != 0);
   r.cancel(cancelled);
   r.cancel(cancelled);  // twice: a no-op
   r.cancel(12345);      // unknown: a no-op
   REQUIRE(loop.run_until([&] { return fired.size() >= 5; }));
-  loop.run_for(60ms);
+  loop.run_for(80ms);
   CHECK(fired == std::vector<int>{0, 1, 2, 3, 4});
 }
 
