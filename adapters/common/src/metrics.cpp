@@ -123,6 +123,14 @@ void node_metrics(Exposition& x, const std::string& node, const core::NodeStats&
             l, s.remote_invalidations);
   x.counter("cacheme_local_clears_total", "Local tiers cleared after invalidations may have been missed.", l,
             s.local_clears);
+  x.counter("cacheme_stale_served_total", "Requests answered with a stale value (fail-safe, soft timeout).", l,
+            s.stale_served);
+  x.counter("cacheme_fail_safe_total", "Failed or timed-out loads replaced by a stale value.", l, s.fail_safe);
+  x.counter("cacheme_negative_hits_total", "Requests answered not_found from a cached negative entry.", l,
+            s.negative_hits);
+  x.counter("cacheme_early_refreshes_total", "Background loads started by early refresh before expiry.", l,
+            s.early_refreshes);
+  x.counter("cacheme_loads_queued_total", "Loads that waited for a slot (max_concurrent_loads).", l, s.loads_queued);
   x.histogram("cacheme_load_duration_seconds", "Time from a load's start to its completion, per key.", l, s.load_time);
   for (const core::TierStats& t : s.tiers) {
     const Labels lt{{"node", node}, {"storage", t.storage}};

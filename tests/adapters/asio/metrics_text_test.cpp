@@ -46,4 +46,7 @@ TEST_CASE("metrics_text: escaped labels, cumulative buckets, one header per fami
   CHECK(text.find("le=\"+Inf\"} 1\n") != std::string::npos);
   CHECK(text.find("cacheme_load_duration_seconds_sum{node=\"odd\\\"name\\\\with\\nbreak\"} 0.03\n") != std::string::npos);
   CHECK(text.find("cacheme_local_entries{storage=\"local\"} 1\n") != std::string::npos);
+  for (const char* family : {"cacheme_stale_served_total", "cacheme_fail_safe_total", "cacheme_negative_hits_total",
+                             "cacheme_early_refreshes_total", "cacheme_loads_queued_total"})
+    CHECK(occurrences(text, std::string("# TYPE ") + family + " counter\n") == 1);
 }
