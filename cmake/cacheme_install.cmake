@@ -60,7 +60,7 @@ endforeach()
 # Internal targets a component's target links: installed and exported too (static libraries
 # pass their link dependencies on), with names of their own in the cacheme:: namespace.
 set(cacheme_install_targets cacheme_warnings cacheme_driver_api)
-foreach(internal cacheme_driver_sql_common cacheme_runtime cacheme_reactor_asio cacheme_reactor_libevent)
+foreach(internal cacheme_driver_sql_common cacheme_driver_net cacheme_runtime cacheme_reactor_asio cacheme_reactor_libevent)
   if(TARGET ${internal})
     list(APPEND cacheme_install_targets ${internal})
   endif()
@@ -73,7 +73,7 @@ foreach(component ${cacheme_components})
     add_library(cacheme::${component} ALIAS ${target})
   endif()
 endforeach()
-foreach(internal warnings driver_api driver_sql_common runtime reactor_asio reactor_libevent)
+foreach(internal warnings driver_api driver_sql_common driver_net runtime reactor_asio reactor_libevent)
   if(TARGET cacheme_${internal})
     set_target_properties(cacheme_${internal} PROPERTIES EXPORT_NAME ${internal})
   endif()
@@ -112,7 +112,7 @@ endforeach()
 
 # Headers: every public include/ folder of the layers built, and the generated configuration.
 set(header_dirs core/include drivers/include)
-foreach(dir drivers/redis drivers/sqlite drivers/postgres drivers/mysql drivers/mongo drivers/sql_common
+foreach(dir drivers/redis drivers/sqlite drivers/postgres drivers/mysql drivers/mongo drivers/sql_common drivers/net
             adapters/common adapters/asio adapters/libevent)
   string(REGEX REPLACE ".*/" "" leaf ${dir})
   if(TARGET cacheme_driver_${leaf} OR TARGET cacheme_reactor_${leaf} OR (leaf STREQUAL "common" AND TARGET cacheme_runtime))

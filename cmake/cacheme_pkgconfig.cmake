@@ -12,6 +12,9 @@ endforeach()
 foreach(driver sqlite postgres mysql mongo)
   list(APPEND pc_own_${driver} cacheme_driver_sql_common)
 endforeach()
+foreach(driver redis postgres mysql)  # host names resolved off the loop thread
+  list(APPEND pc_own_${driver} cacheme_driver_net)
+endforeach()
 foreach(adapter asio libevent)
   set(pc_own_${adapter} cacheme_runtime cacheme_reactor_${adapter})
 endforeach()
@@ -32,10 +35,11 @@ foreach(component ${cacheme_components})
   foreach(lib ${pc_own_${component}})
     list(APPEND libs -l${lib})
   endforeach()
-  # The SQL helpers are a static library, even in a shared build: only a static link needs it.
+  # The SQL and network helpers are static libraries, even in a shared build: only a static
+  # link needs them.
   set(static_only "")
   if(NOT pc_core_type STREQUAL "STATIC_LIBRARY")
-    list(FILTER libs EXCLUDE REGEX "sql_common")
+    list(FILTER libs EXCLUDE REGEX "sql_common|driver_net")
   endif()
   if(component MATCHES "^(sqlite|mongo|asio)$")
     set(static_only -pthread)

@@ -1,14 +1,14 @@
 // The PostgreSQL Storage: URL to libpq parameters, then a Pool behind the Storage interface.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <array>
+#include <cstdio>
 #include <memory>
 #include <string_view>
 
+#include "cacheme/drivers/net/resolve.hpp"
 #include "cacheme/drivers/postgres.hpp"
 #include "cacheme/drivers/sql/pool_storage.hpp"
 #include "cacheme/drivers/sql/tls.hpp"
+#include "cacheme/errc.hpp"
 #include "pool.hpp"
 
 namespace cacheme::drivers {
@@ -21,18 +21,19 @@ constexpr std::size_t kDefaultPoolSize = 50;
 constexpr std::array<std::string_view, 6> kSslModes = {"disable", "allow",     "prefer",
                                                        "require", "verify-ca", "verify-full"};
 
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
+// Whether libpq reaches `host` over TCP: not empty nor a Unix socket's directory (libpq's defaults).
+bool is_network_host(const std::string& host) { return !host.empty() && host.front() != '/' && host.front() != '@'; }
 
-// libpq keywords for the URL: host (an IP literal as `hostaddr`, so libpq skips its blocking
-// getaddrinfo), port, user, password, dbname (empty parts use libpq's defaults), the TLS options,
-// and the storage timeout as the server's statement_timeout.
-Pool::Params connection_params(const sql::Url& url, const sql::Settings& settings, const sql::TlsOptions& tls) {
+// libpq keywords for the URL: host, with `hostaddr` its address resolved off the loop thread (so
+// libpq skips its blocking getaddrinfo), port, user, password, dbname (empty parts use libpq's
+// defaults), TCP keepalive as the Redis driver's, the TLS options, and the storage timeout as the
+// server's statement_timeout.
+Pool::Params connection_params(const sql::Url& url, const std::string& hostaddr, const sql::Settings& settings,
+                               const sql::TlsOptions& tls) {
   Pool::Params params;
-  if (!url.host.empty()) params.emplace_back("host", url.host);  // verify-full checks the certificate against it
-  if (is_ip_literal(url.host)) params.emplace_back("hostaddr", url.host);
+  // verify-full checks the certificate against `host`; libpq's messages name it.
+  if (!url.host.empty()) params.emplace_back("host", url.host);
+  if (!hostaddr.empty()) params.emplace_back("hostaddr", hostaddr);
   if (url.port) params.emplace_back("port", std::to_string(*url.port));
   if (!url.user.empty()) params.emplace_back("user", url.user);
   if (url.password) params.emplace_back("password", *url.password);
@@ -42,9 +43,29 @@ Pool::Params connection_params(const sql::Url& url, const sql::Settings& setting
                                    {"sslcert", tls.cert},
                                    {"sslkey", tls.key}})
     if (!value.empty()) params.emplace_back(key, value);
+  // A peer gone without a FIN or RST (a partition, a dead host) is noticed by the kernel's probes:
+  // 15 s idle, then 3 probes 5 s apart, as hiredis's defaults in the Redis driver.
+  for (const auto& [key, value] : {std::pair<const char*, const char*>{"keepalives", "1"},
+                                   {"keepalives_idle", "15"},
+                                   {"keepalives_interval", "5"},
+                                   {"keepalives_count", "3"}})
+    params.emplace_back(key, value);
   params.emplace_back("options", "-c statement_timeout=" + std::to_string(settings.timeout.count()));
   params.emplace_back("application_name", "cacheme");
   return params;
+}
+
+// Opens the pool once the URL's host is resolved (`found`: its address, none for a Unix socket).
+void open_pool(Reactor& reactor, sql::ServerTarget target, const sql::TlsOptions& tls, const net::Resolved& found,
+               CompletionSink sink, ConnectDone done) {
+  if (!found.error.empty()) {
+    std::fprintf(stderr, "cacheme: postgres: cannot resolve %s\n", found.error.c_str());
+    return done(fail(errc::connect_failed));
+  }
+  const std::string hostaddr = found.addresses.empty() ? std::string() : found.addresses.front();
+  auto params = connection_params(target.url, hostaddr, target.settings, tls);
+  auto pool = std::make_shared<Pool>(reactor, std::move(sink), std::move(target.settings), std::move(params));
+  sql::open_pool_storage(reactor, std::move(pool), std::move(done));
 }
 
 }  // namespace
@@ -58,10 +79,15 @@ void connect_postgres(Reactor& reactor, std::string_view url, const StorageOptio
   auto tls = sql::parse_tls(target->settings, "postgres", postgres::kSslModes);
   if (!tls) return sql::fail_later(reactor, std::move(done), tls.error());
 
-  auto params = postgres::connection_params(target->url, target->settings, *tls);
-  auto pool =
-      std::make_shared<postgres::Pool>(reactor, std::move(sink), std::move(target->settings), std::move(params));
-  sql::open_pool_storage(reactor, std::move(pool), std::move(done));
+  // libpq would look the host name up on this (the loop's) thread at every connect: resolve it
+  // once, off the loop, and connect to its address ever after (`hostaddr`).
+  std::vector<std::string> hosts;
+  if (postgres::is_network_host(target->url.host)) hosts.push_back(target->url.host);
+  net::resolve_hosts(reactor, std::move(hosts),
+                     [&reactor, target = std::move(*target), tls = std::move(*tls), sink = std::move(sink),
+                      done = std::move(done)](net::Resolved found) mutable {
+                       postgres::open_pool(reactor, std::move(target), tls, found, std::move(sink), std::move(done));
+                     });
 }
 
 }  // namespace cacheme::drivers

@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <utility>
 
+#include "cacheme/drivers/net/resolve.hpp"
 #include "cacheme/errc.hpp"
 #include "cluster_storage.hpp"
 #include "redis_storage.hpp"
 #include "redis_url.hpp"
-#include "resolve.hpp"
 
 namespace cacheme::drivers {
 namespace {
@@ -38,10 +38,10 @@ void connect_redis(Reactor& reactor, std::string_view url, const StorageOptions&
   for (const auto& seed : parsed->seeds) hosts.push_back(seed.first);
   // hiredis would resolve names on this (the loop's) thread at every connect: resolve them once,
   // off the loop, and connect to the addresses ever after.
-  redis::detail::resolve_hosts(
+  net::resolve_hosts(
       reactor, std::move(hosts),
       [&reactor, url = std::move(*parsed), pool_size, sink = std::move(sink),
-       done = std::move(done)](redis::detail::Resolved found) mutable {
+       done = std::move(done)](net::Resolved found) mutable {
         if (!found.error.empty()) {
           std::fprintf(stderr, "cacheme: redis: cannot resolve %s\n", found.error.c_str());
           return done(fail(errc::connect_failed));

@@ -1,4 +1,4 @@
-#include "resolve.hpp"
+#include "cacheme/drivers/net/resolve.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -8,8 +8,13 @@
 #include <thread>
 #include <utility>
 
-namespace cacheme::drivers::redis::detail {
+namespace cacheme::drivers::net {
 namespace {
+
+testing::LookupHook& lookup_hook() {
+  static testing::LookupHook hook;
+  return hook;
+}
 
 /// The first address of `host` in `family`, as text; empty (and `error` set) when none.
 std::string lookup(const std::string& host, int family, std::string& error) {
@@ -31,6 +36,16 @@ std::string lookup(const std::string& host, int family, std::string& error) {
   return ok ? std::string(text) : std::string();
 }
 
+/// `host`'s address: the hook's answer if it gives one, else IPv4 first (as hiredis tries it),
+/// then IPv6.
+std::string resolve_name(const std::string& host, std::string& error) {
+  if (const auto& hook = lookup_hook())
+    if (auto answer = hook(host)) return std::move(*answer);
+  std::string address = lookup(host, AF_INET, error);
+  if (address.empty()) address = lookup(host, AF_INET6, error);
+  return address;
+}
+
 Resolved resolve_now(const std::vector<std::string>& hosts) {
   Resolved r;
   for (const auto& host : hosts) {
@@ -39,8 +54,7 @@ Resolved resolve_now(const std::vector<std::string>& hosts) {
       continue;
     }
     std::string error;
-    std::string address = lookup(host, AF_INET, error);
-    if (address.empty()) address = lookup(host, AF_INET6, error);
+    std::string address = resolve_name(host, error);
     if (address.empty()) return Resolved{{}, host + ": " + error};
     r.addresses.push_back(std::move(address));
   }
@@ -69,4 +83,9 @@ void resolve_hosts(Reactor& reactor, std::vector<std::string> hosts, std::functi
   }).detach();
 }
 
-}  // namespace cacheme::drivers::redis::detail
+namespace testing {
+
+void set_lookup_hook(LookupHook hook) { lookup_hook() = std::move(hook); }
+
+}  // namespace testing
+}  // namespace cacheme::drivers::net
