@@ -6,7 +6,7 @@
 #   services.sh start  [redis|cluster|failover-cluster|pg|maria|mongo|all]   (default: all)
 #   services.sh stop   [redis|cluster|failover-cluster|pg|maria|mongo|all]   (default: all)
 #   services.sh resume [pg|maria]        # start again on the data kept by `stop` (restart tests)
-#   services.sh signal STOP|CONT [pg|maria]   # stall and wake a server (stall tests)
+#   services.sh signal STOP|CONT [pg|maria|mongo]   # stall and wake a server (stall tests)
 #   services.sh status
 #   or: source it and call start_redis / stop_all ... yourself.
 #
@@ -251,6 +251,10 @@ start_mongo() {
         || { cat "$d/server.log" >&2; return 1; }
     log "mongo-wire (congodb) ready: mongodb://127.0.0.1:$MONGO_PORT"
 }
+# signal_mongo STOP|CONT: the node process (a stalled server, for the stall replays)
+signal_mongo() {
+    kill -"$1" "$(cat "$SVC_BASE/mongo/server.pid")"
+}
 stop_mongo() {
     kill_pidfile "$SVC_BASE/mongo/server.pid"
 }
@@ -317,8 +321,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
             esac ;;
         signal)
             case ${3:-} in
-                pg) signal_pg "$what" ;; maria) signal_maria "$what" ;;
-                *) echo "signal STOP|CONT pg|maria" >&2; exit 2 ;;
+                pg) signal_pg "$what" ;; maria) signal_maria "$what" ;; mongo) signal_mongo "$what" ;;
+                *) echo "signal STOP|CONT pg|maria|mongo" >&2; exit 2 ;;
             esac ;;
         status) status_all ;;
         env) env_all ;;

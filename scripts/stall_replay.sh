@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The closing figures of issue 16: `cacheme-bench replay` with its storage stalled for STALL_S
 # seconds (default 5) in the middle, started AFTER_S seconds in (default 2).
-#   scripts/stall_replay.sh pg|maria|sqlite CHAIN [replay args...]
-# pg, maria: the server of scripts/services.sh (same SVC_BASE and ports) gets SIGSTOP, then
+#   scripts/stall_replay.sh pg|maria|mongo|sqlite CHAIN [replay args...]
+# pg, maria, mongo: the server of scripts/services.sh (same SVC_BASE and ports) gets SIGSTOP, then
 # SIGCONT. sqlite: another connection (the sqlite3 shell, Debian's sqlite3 package) holds an
 # EXCLUSIVE transaction on the chain's file.
 # Prints the exit code, wall time, the process's RSS before the stall and its maximum during it,
@@ -18,7 +18,7 @@ trap 'rm -f "$out"' EXIT
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 pause() {
     case $kind in
-        pg|maria) "$root/scripts/services.sh" signal STOP "$kind" ;;
+        pg|maria|mongo) "$root/scripts/services.sh" signal STOP "$kind" ;;
         sqlite) local file=${chain#sqlite://}; file=${file%%\?*}
                 ( printf '.timeout 2000\nBEGIN EXCLUSIVE;\n.shell sleep %s\nROLLBACK;\n' "$stall" \
                     | sqlite3 "$file" >/dev/null ) &
@@ -27,7 +27,7 @@ pause() {
 }
 resume() {
     case $kind in
-        pg|maria) "$root/scripts/services.sh" signal CONT "$kind" ;;
+        pg|maria|mongo) "$root/scripts/services.sh" signal CONT "$kind" ;;
         sqlite) wait "$lock_pid" ;;
     esac
 }

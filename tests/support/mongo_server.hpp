@@ -70,6 +70,9 @@ class MongoServer {
     return false;
   }
 
+  /// Sends `sig` to the server (SIGSTOP stalls it, SIGCONT wakes it); false when not running.
+  bool signal(int sig) { return pid_ > 0 && ::kill(pid_, sig) == 0; }
+
   /// Kills the server (SIGKILL: a crash, not a shutdown) and reaps it; a no-op when not running.
   void kill() {
     if (pid_ <= 0) return;

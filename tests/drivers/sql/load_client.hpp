@@ -55,11 +55,18 @@ struct LoadClient {
 
   /// Connects `backend` to `url`; the error, if any.
   std::error_code connect(Backend backend, const std::string& url) {
+    return connect_with([&](drivers::Reactor& reactor, drivers::CompletionSink sink, drivers::ConnectDone done) {
+      connect_storage(backend, reactor, url, {}, std::move(sink), std::move(done));
+    });
+  }
+
+  /// Connects through `connect(reactor, sink, done)`, a driver's `connect_*` with its URL bound.
+  template <class Connect>
+  std::error_code connect_with(Connect connect) {
     std::optional<Result<std::unique_ptr<drivers::Storage>>> result;
     drivers::CompletionSink sink{[this](core::IoId id, core::FetchResult r) { done(id, r.status); },
                                  [this](core::IoId id, core::IoStatus s) { done(id, s); }};
-    connect_storage(backend, loop.reactor(), url, {}, sink,
-                    [&result](Result<std::unique_ptr<drivers::Storage>> r) { result = std::move(r); });
+    connect(loop.reactor(), sink, [&result](Result<std::unique_ptr<drivers::Storage>> r) { result = std::move(r); });
     if (!loop.run_until([&] { return result.has_value(); }, std::chrono::milliseconds(10000)))
       return make_error_code(std::errc::timed_out);
     if (!*result) return result->error();
