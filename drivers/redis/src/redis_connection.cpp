@@ -4,6 +4,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <hiredis/async.h>
@@ -44,6 +45,7 @@ void Connection::connect() {
   tcp_connected_ = false;
   drop_requested_ = false;
   last_error_.clear();
+  client_id_.reset();
 
   redisAsyncContext* ac = redisAsyncConnect(url_.host.c_str(), url_.port);
   if (!ac || ac->err) {
@@ -110,6 +112,7 @@ void Connection::abort(std::string why) {
 
 bool Connection::send(std::span<const std::string_view> args, ReplyFn fn) {
   if (!ac_ || args.empty() || state_ == State::dying || state_ == State::closed) return false;
+  if (state_ == State::up && !kills_.empty()) send_kills();  // never inside the handshake
   std::array<const char*, kInlineArgs> argv_inline;
   std::array<std::size_t, kInlineArgs> len_inline;
   std::vector<const char*> argv_heap;
@@ -157,6 +160,25 @@ void Connection::send_handshake() {
     const std::string db = std::to_string(url_.db);
     const std::array<std::string_view, 2> args{"SELECT", db};
     handshake_left_ += send(args, on_reply) ? 1 : 0;
+  }
+  // The id a fence kills (see `fence`). Also, up only once the server answered: a connection
+  // to a stalled server takes no commands (that could not be fenced).
+  const std::array<std::string_view, 2> args{"CLIENT", "ID"};
+  handshake_left_ += send(args, [this](const redisReply* r) { client_id_reply(r); }) ? 1 : 0;
+}
+
+void Connection::client_id_reply(const redisReply* r) {
+  if (!r) return;  // the context is going away; the cleanup hook reports it
+  // An error (a server or proxy without CLIENT ID): no id, no fence, the connection still works.
+  if (r->type == REDIS_REPLY_INTEGER) client_id_ = r->integer;
+  if (--handshake_left_ == 0 && tcp_connected_ && !drop_requested_) become_up();
+}
+
+void Connection::send_kills() {
+  for (const long long id : std::exchange(kills_, {})) {
+    const std::string text = std::to_string(id);
+    const std::array<std::string_view, 4> args{"CLIENT", "KILL", "ID", text};
+    send(args, [](const redisReply*) {});  // "No such client" when it is gone already: fine
   }
 }
 

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cacheme/drivers/reactor.hpp"
 #include "redis_url.hpp"
@@ -69,6 +70,16 @@ class Connection {
     if (sent_at_.empty()) return std::nullopt;
     return sent_at_.front();
   }
+  /// The server's id of this connection's client (`CLIENT ID`, asked at every connect); nullopt
+  /// before the answer, or when the server does not know the command.
+  std::optional<long long> client_id() const noexcept { return client_id_; }
+
+  /// Has this connection kill the server's client `id` (`CLIENT KILL ID`) ahead of its next
+  /// command, after any reconnect. The pool fences a connection it closed as overdue this way:
+  /// one connection's commands run in order, so whatever that client had written either ran
+  /// before the kill, thus before anything sent here afterwards, or never runs.
+  void fence(long long id) { kills_.push_back(id); }
+
   /// How often this connection came up (more than once: it reconnected).
   std::uint64_t ups() const noexcept { return ups_; }
 
@@ -108,6 +119,8 @@ class Connection {
   void on_ready(Interest ready);
   void send_handshake();
   void handshake_reply(const redisReply* reply);
+  void client_id_reply(const redisReply* reply);
+  void send_kills();
   void become_up();
   void free_context();
   void cancel_timers();
@@ -128,6 +141,8 @@ class Connection {
   std::deque<std::chrono::steady_clock::time_point> sent_at_;
   std::uint64_t ups_ = 0;
   std::size_t handshake_left_ = 0;
+  std::optional<long long> client_id_;
+  std::vector<long long> kills_;  // clients to kill ahead of the next command (fence)
   bool tcp_connected_ = false;
   bool drop_requested_ = false;  // free the context once hiredis has returned
   bool write_pending_ = false;   // commands buffered, a flush is requested

@@ -58,7 +58,12 @@ void Pool::close_overdue() {
     if (!oldest || *oldest > too_old) continue;
     ++connection_timeouts_;
     closed_some = true;
+    const auto id = c->client_id();
     c->abort("no reply within the timeout: connection closed");  // on_down reconnects it
+    // What it wrote may still run when the server resumes: every connection (its replacement
+    // too) kills its client ahead of its next command, so none runs after a later command.
+    if (id)
+      for (auto& other : conns_) other->fence(*id);
   }
   if (closed_some) listener_.after_io();  // the failed commands' completions
 }
