@@ -40,8 +40,8 @@ class ConnectionListener {
 };
 
 /// One `redisAsyncContext`, attached to the reactor through hiredis's ev hooks. On every
-/// (re)connect it sends AUTH and SELECT (from the URL) before anything else and counts as up
-/// only once both succeeded. hiredis frees the context itself on a connection error; the
+/// (re)connect it sends AUTH and SELECT (from the URL), then CLIENT ID, before anything else
+/// and counts as up only once all were answered (AUTH and SELECT with success). hiredis frees the context itself on a connection error; the
 /// cleanup hook is where we learn it, unwatch the fd and report `on_down`.
 class Connection {
  public:
