@@ -3,6 +3,7 @@
 /// adding per-entry expiry on a timer wheel and the optional weigher.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -129,8 +130,16 @@ class PolicyStore final : public LocalStore {
   static constexpr std::int64_t kUnborn = INT64_MIN;
 
   void born(std::uint32_t id, Instant now) {
-    if (id >= born_ns_.size()) born_ns_.resize(std::size_t{id} + 1, kUnborn);
+    if (id >= born_ns_.size()) grow_births(id);
     born_ns_[id] = now.time_since_epoch().count();
+  }
+  // Ids of an unweighted store stay below its capacity + 1 (see `insert`): growth stops there,
+  // where doubling would overshoot by up to 2 x (2.5 bytes per entry at 100,000 entries).
+  void grow_births(std::uint32_t id) {
+    std::size_t want = std::max<std::size_t>(std::size_t{id} + 1, 2 * born_ns_.size());
+    if (!weigher_) want = std::min<std::size_t>(want, static_cast<std::size_t>(policy_.capacity()) + 1);
+    born_ns_.reserve(std::max<std::size_t>(want, std::size_t{id} + 1));
+    born_ns_.resize(std::size_t{id} + 1, kUnborn);
   }
   std::int64_t take_birth(std::uint32_t id) {
     if (id >= born_ns_.size()) return kUnborn;

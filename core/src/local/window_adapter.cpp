@@ -14,7 +14,8 @@ WindowAdapter::WindowAdapter(std::uint64_t capacity, std::uint64_t seed, const W
     : settings_(settings),
       rejected_(ghost_span_of(capacity, settings.ghost_span)),
       evicted_(ghost_span_of(capacity, settings.ghost_span)),
-      guard_(capacity, settings.guard_period, seed) {}
+      guard_(capacity, settings.guard_period, seed),
+      capacity_(capacity) {}
 
 void WindowAdapter::record_miss(std::uint32_t hash) {
   if (rejected_.contains(hash)) {
@@ -27,8 +28,14 @@ void WindowAdapter::record_miss(std::uint32_t hash) {
 
 std::int64_t WindowAdapter::decide(std::uint64_t main_capacity) noexcept {
   std::int64_t amount = 0;
-  if (guard_.ready() && guard_.lru_advantage() > settings_.guard_z) {
-    amount += static_cast<std::int64_t>(settings_.guard_grow * static_cast<double>(main_capacity));
+  if (guard_.ready()) {
+    const double z = guard_.lru_advantage();
+    const std::uint64_t window = capacity_ > main_capacity ? capacity_ - main_capacity : 0;
+    if (z > settings_.guard_z) {
+      amount += static_cast<std::int64_t>(settings_.guard_grow * static_cast<double>(main_capacity));
+    } else if (z < -settings_.guard_z && 2 * window > capacity_) {
+      amount -= static_cast<std::int64_t>(settings_.guard_shrink * static_cast<double>(main_capacity));
+    }
   }
   const double whole = std::trunc(balance_);  // ghost moves go by whole units of weight
   balance_ -= whole;
