@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kDefaultPoolSize = 50;
 // Statements in flight per connection (libpq's pipeline mode): deep enough that a busy connection
 // never waits a round trip between statements, shallow enough that one slow statement delays few.
-constexpr std::size_t kDefaultPipeline = 8;
+constexpr std::size_t kDefaultPipeline = 4;
 
 // libpq's sslmode values.
 constexpr std::array<std::string_view, 6> kSslModes = {"disable", "allow",     "prefer",
