@@ -65,17 +65,8 @@ bool Pool::needs_server(const Operation& op) const {
 
 // A fetch's or a store's statements over the operation and its riders, in queue order.
 std::vector<Statement> Pool::statements(const Operation& op) const {
-  if (op.is_fetch) {
-    if (op.riders.empty()) return queries_.fetch(sql::distinct_valid_keys(op.keys));
-    std::vector<std::string> keys = op.keys;
-    for (const auto& rider : op.riders) keys.insert(keys.end(), rider.keys.begin(), rider.keys.end());
-    return queries_.fetch(sql::distinct_valid_keys(keys));
-  }
-  std::vector<const core::StoreEntry*> entries;
-  for (const auto& e : op.entries) entries.push_back(&e);
-  for (const auto& rider : op.riders)
-    for (const auto& e : rider.entries) entries.push_back(&e);
-  return queries_.upsert(entries);
+  if (op.is_fetch) return queries_.fetch(batch_keys(op));
+  return queries_.upsert(batch_entries(op));
 }
 
 void Pool::run(const std::shared_ptr<Connection>& conn, Operation op) {

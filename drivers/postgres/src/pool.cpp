@@ -83,16 +83,8 @@ bool Pool::needs_server(const Operation& op) const {
 // The operation's statement; a fetch reads the keys of its riders too, a store writes theirs.
 Query Pool::query_for(Operation& op) const {
   if (op.query) return std::move(*op.query);
-  if (op.is_fetch) {
-    if (op.riders.empty()) return queries_.fetch(sql::distinct_valid_keys(op.keys));
-    std::vector<std::string> keys = op.keys;
-    for (const auto& rider : op.riders) keys.insert(keys.end(), rider.keys.begin(), rider.keys.end());
-    return queries_.fetch(sql::distinct_valid_keys(keys));
-  }
-  std::vector<const core::StoreEntry*> entries;
-  for (const auto& e : op.entries) entries.push_back(&e);
-  for (const auto& rider : op.riders)
-    for (const auto& e : rider.entries) entries.push_back(&e);
+  if (op.is_fetch) return queries_.fetch(batch_keys(op));
+  const auto entries = batch_entries(op);
   // ON CONFLICT cannot touch a row twice in one statement: keep each key's last entry.
   std::unordered_map<std::string_view, std::size_t> last;
   for (std::size_t i = 0; i < entries.size(); ++i) last[entries[i]->key] = i;

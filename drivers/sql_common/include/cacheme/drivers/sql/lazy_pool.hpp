@@ -217,6 +217,23 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     report(op, ok ? core::IoStatus::ok : core::IoStatus::backend_error, found);
   }
 
+  /// The distinct keys (each short enough for the table) a fetch reads for itself and its riders.
+  static std::vector<std::string> batch_keys(const Operation& op) {
+    if (op.riders.empty()) return distinct_valid_keys(op.keys);
+    std::vector<std::string> keys = op.keys;
+    for (const auto& rider : op.riders) keys.insert(keys.end(), rider.keys.begin(), rider.keys.end());
+    return distinct_valid_keys(keys);
+  }
+
+  /// The entries a store writes for itself and its riders, in queue order.
+  static std::vector<const core::StoreEntry*> batch_entries(const Operation& op) {
+    std::vector<const core::StoreEntry*> entries;
+    for (const auto& e : op.entries) entries.push_back(&e);
+    for (const auto& rider : op.riders)
+      for (const auto& e : rider.entries) entries.push_back(&e);
+    return entries;
+  }
+
   /// Takes the oldest operation running on `conn` (the one its next result belongs to) out of
   /// `running_`; empty when there is none (the pool gave up on the connection).
   typename std::multimap<Connection*, Operation>::node_type take_oldest(Connection* conn) {
