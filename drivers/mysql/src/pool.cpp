@@ -22,7 +22,6 @@ void Pool::fetch(core::FetchRequest req) {
   op.id = req.id;
   op.is_fetch = true;
   op.command = "SELECT";
-  op.steps = queries_.fetch(sql::distinct_valid_keys(req.keys));  // none: every key too long
   op.keys = std::move(req.keys);
   submit(std::move(op));
 }
@@ -31,10 +30,11 @@ void Pool::store(core::StoreRequest req) {
   Operation op;
   op.id = req.id;
   op.command = "UPSERT";
+  op.is_store = true;
   const bool valid = std::all_of(req.entries.begin(), req.entries.end(),
                                  [](const auto& e) { return e.key.size() <= sql::kMaxKeyBytes; });
   if (valid)
-    op.steps = queries_.upsert(req.entries);
+    op.entries = std::move(req.entries);
   else
     op.preset = core::IoStatus::backend_error;  // a key the table cannot hold: write nothing
   submit(std::move(op));
@@ -56,15 +56,29 @@ void Pool::flush_prefix(core::IoId id, std::string prefix) {
   submit(std::move(op));
 }
 
+bool Pool::needs_server(const Operation& op) const {
+  if (op.is_fetch)  // every key too long: all misses
+    return std::any_of(op.keys.begin(), op.keys.end(), [](const auto& k) { return k.size() <= sql::kMaxKeyBytes; });
+  if (op.is_store) return !op.entries.empty();
+  return !op.steps.empty();
+}
+
+// A fetch's or a store's statements over the operation and its riders, in queue order.
+std::vector<Statement> Pool::statements(const Operation& op) const {
+  if (op.is_fetch) return queries_.fetch(batch_keys(op));
+  return queries_.upsert(batch_entries(op));
+}
+
 void Pool::run(const std::shared_ptr<Connection>& conn, Operation op) {
-  running_.insert_or_assign(conn.get(), std::move(op));
+  if (op.is_fetch || op.is_store) op.steps = statements(op);
+  running_.emplace(conn.get(), std::move(op));
   step(conn);
 }
 
 // Runs the next statement of the operation on `conn`; the last one finishes it.
 void Pool::step(const std::shared_ptr<Connection>& conn) {
   Connection* key = conn.get();
-  Operation& op = running_.at(key);
+  Operation& op = running_.find(key)->second;  // one operation at a time per connection
   ++counts_[op.command];
   Statement statement = op.steps[op.next++];
   std::weak_ptr<Pool> weak = weak_from_this();

@@ -17,12 +17,14 @@
 
 namespace cacheme::drivers::mysql {
 
-/// One storage operation: its statements run in order on one connection.
+/// One storage operation: its statements run in order on one connection. A fetch's or a store's
+/// statements are built when it leaves the queue, over its riders too.
 struct Operation : sql::PoolOperation {
-  std::vector<Statement> steps;  // empty: nothing to ask the server
+  std::vector<Statement> steps;  // an erase's, a prefix flush's or a sweep's (empty: nothing to ask)
   std::size_t next = 0;          // the next step to run
   std::vector<std::vector<std::string>> rows;  // gathered from every step
   std::uint64_t affected = 0;
+  std::vector<Operation> riders;  // batched with this one (see sql::LazyPool)
 };
 
 class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
@@ -39,7 +41,10 @@ class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
  private:
   friend LazyPool;
 
-  bool needs_server(const Operation& op) const { return !op.steps.empty(); }
+  bool needs_server(const Operation& op) const;
+  /// Connector/C's non-blocking API runs one command at a time on a connection.
+  std::size_t pipeline_depth() const { return 1; }
+  std::vector<Statement> statements(const Operation& op) const;
   void prepare_sweep(Operation& op) { op.steps.push_back(queries_.sweep()); }
   void run(const std::shared_ptr<Connection>& conn, Operation op);
   void step(const std::shared_ptr<Connection>& conn);

@@ -49,7 +49,7 @@ std::vector<Statement> Queries::fetch(const std::vector<std::string>& keys) cons
                  "", keys);
 }
 
-std::vector<Statement> Queries::upsert(const std::vector<core::StoreEntry>& entries) const {
+std::vector<Statement> Queries::upsert(const std::vector<const core::StoreEntry*>& entries) const {
   std::vector<Statement> out;
   for (std::size_t begin = 0; begin < entries.size(); begin += kMaxUpsertRows) {
     const std::size_t n = std::min(kMaxUpsertRows, entries.size() - begin);
@@ -61,7 +61,7 @@ std::vector<Statement> Queries::upsert(const std::vector<core::StoreEntry>& entr
                     " updated_at = VALUES(updated_at)",
                 {}};
     for (std::size_t i = 0; i < slots; ++i) {
-      const auto& e = entries[begin + std::min(i, n - 1)];
+      const auto& e = *entries[begin + std::min(i, n - 1)];
       s.params.emplace_back(e.key);
       s.params.emplace_back(e.bytes);
       if (e.ttl)

@@ -16,7 +16,7 @@ class Queries {
   /// Live rows among `keys` (distinct, each <= 512 bytes), in chunks: columns key, value.
   std::vector<Statement> fetch(const std::vector<std::string>& keys) const;
   /// Upserts of `entries` (each key <= 512 bytes), in chunks, in order.
-  std::vector<Statement> upsert(const std::vector<core::StoreEntry>& entries) const;
+  std::vector<Statement> upsert(const std::vector<const core::StoreEntry*>& entries) const;
   std::vector<Statement> erase(const std::vector<std::string>& keys) const;
   Statement erase_prefix(const std::string& prefix) const;
   /// Deletes at most kExpiredBatch expired rows.

@@ -38,8 +38,6 @@ void Pool::fetch(core::FetchRequest req) {
   op.id = req.id;
   op.is_fetch = true;
   op.command = "SELECT";
-  const auto keys = sql::distinct_valid_keys(req.keys);
-  if (!keys.empty()) op.query = queries_.fetch(keys);  // else: every key too long, all misses
   op.keys = std::move(req.keys);
   submit(std::move(op));
 }
@@ -48,19 +46,13 @@ void Pool::store(core::StoreRequest req) {
   Operation op;
   op.id = req.id;
   op.command = "UPSERT";
+  op.is_store = true;
   const bool valid = std::all_of(req.entries.begin(), req.entries.end(),
                                  [](const auto& e) { return e.key.size() <= sql::kMaxKeyBytes; });
-  if (!valid) {
+  if (valid)
+    op.entries = std::move(req.entries);
+  else
     op.preset = core::IoStatus::backend_error;  // a key the table cannot hold: write nothing
-  } else if (!req.entries.empty()) {
-    // ON CONFLICT cannot touch a row twice in one statement: keep each key's last entry.
-    std::unordered_map<std::string_view, std::size_t> last;
-    for (std::size_t i = 0; i < req.entries.size(); ++i) last[req.entries[i].key] = i;
-    std::vector<const core::StoreEntry*> entries;
-    for (std::size_t i = 0; i < req.entries.size(); ++i)
-      if (last[req.entries[i].key] == i) entries.push_back(&req.entries[i]);
-    op.query = queries_.upsert(entries);
-  }
   submit(std::move(op));
 }
 
@@ -81,16 +73,37 @@ void Pool::flush_prefix(core::IoId id, std::string prefix) {
   submit(std::move(op));
 }
 
+bool Pool::needs_server(const Operation& op) const {
+  if (op.is_fetch)  // every key too long: all misses
+    return std::any_of(op.keys.begin(), op.keys.end(), [](const auto& k) { return k.size() <= sql::kMaxKeyBytes; });
+  if (op.is_store) return !op.entries.empty();
+  return op.query.has_value();
+}
+
+// The operation's statement; a fetch reads the keys of its riders too, a store writes theirs.
+Query Pool::query_for(Operation& op) const {
+  if (op.query) return std::move(*op.query);
+  if (op.is_fetch) return queries_.fetch(batch_keys(op));
+  const auto entries = batch_entries(op);
+  // ON CONFLICT cannot touch a row twice in one statement: keep each key's last entry.
+  std::unordered_map<std::string_view, std::size_t> last;
+  for (std::size_t i = 0; i < entries.size(); ++i) last[entries[i]->key] = i;
+  std::vector<const core::StoreEntry*> kept;
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (last[entries[i]->key] == i) kept.push_back(entries[i]);
+  return queries_.upsert(kept);
+}
+
 void Pool::run(const std::shared_ptr<Connection>& conn, Operation op) {
   ++counts_[op.command];
   Connection* key = conn.get();
-  auto it = running_.insert_or_assign(key, std::move(op)).first;
-  const Query& query = *it->second.query;  // libpq copies it while sending
+  const Query query = query_for(op);  // libpq copies it while sending
+  running_.emplace(key, std::move(op));
   std::weak_ptr<Pool> weak = weak_from_this();
   conn->send(query, [weak, key](PgResult r, const std::string&) {
     auto self = weak.lock();
     if (!self) return;
-    auto node = self->running_.extract(key);
+    auto node = self->take_oldest(key);  // answers come in the order sent
     if (node.empty()) return;
     self->finish(node.mapped(), std::move(r));
     self->pump();

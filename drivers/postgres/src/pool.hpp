@@ -18,9 +18,11 @@
 
 namespace cacheme::drivers::postgres {
 
-/// One storage operation waiting for, or running on, a connection.
+/// One storage operation waiting for, or running on, a connection. A fetch's or a store's query
+/// is built when it leaves the queue, over its riders too.
 struct Operation : sql::PoolOperation {
-  std::optional<Query> query;  // absent: nothing to ask the server
+  std::optional<Query> query;     // an erase's, a prefix flush's or a sweep's (absent: nothing to ask)
+  std::vector<Operation> riders;  // batched with this one (see sql::LazyPool)
 };
 
 /// libpq connection keywords and values.
@@ -43,7 +45,9 @@ class Pool : public sql::LazyPool<Pool, Connection, Operation, ConnectParams> {
  private:
   friend LazyPool;
 
-  bool needs_server(const Operation& op) const { return op.query.has_value(); }
+  bool needs_server(const Operation& op) const;
+  std::size_t pipeline_depth() const { return settings_.pipeline; }
+  Query query_for(Operation& op) const;
   void prepare_sweep(Operation& op) { op.query = queries_.sweep(); }
   void run(const std::shared_ptr<Connection>& conn, Operation op);
   void finish(Operation& op, PgResult result);

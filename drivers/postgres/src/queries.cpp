@@ -64,7 +64,9 @@ Query Queries::fetch(const std::vector<std::string>& keys) const {
   return {"SELECT key, value FROM " + quoted_ +
               " WHERE key = ANY($1::bytea[]) AND (expire IS NULL OR expire > now())",
           {binary_array(kByteaOid, optionals(keys))},
-          {kByteaArrayOid}};
+          {kByteaArrayOid},
+          false,
+          true};
 }
 
 Query Queries::upsert(const std::vector<const core::StoreEntry*>& entries) const {
@@ -81,28 +83,36 @@ Query Queries::upsert(const std::vector<const core::StoreEntry*>& entries) const
               " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expire = EXCLUDED.expire,"
               " updated_at = EXCLUDED.updated_at",
           {binary_array(kByteaOid, keys), binary_array(kByteaOid, values), binary_array(kInt8Oid, ttls)},
-          {kByteaArrayOid, kByteaArrayOid, kInt8ArrayOid}};
+          {kByteaArrayOid, kByteaArrayOid, kInt8ArrayOid},
+          false,
+          true};
 }
 
 Query Queries::erase(const std::vector<std::string>& keys) const {
   return {"DELETE FROM " + quoted_ + " WHERE key = ANY($1::bytea[])",
           {binary_array(kByteaOid, optionals(keys))},
-          {kByteaArrayOid}};
+          {kByteaArrayOid},
+          false,
+          true};
 }
 
 Query Queries::erase_prefix(const std::string& prefix) const {
   if (auto upper = sql::prefix_successor(prefix))
     return {"DELETE FROM " + quoted_ + " WHERE key >= $1::bytea AND key < $2::bytea",
             {prefix, *upper},
-            {kByteaOid, kByteaOid}};
-  return {"DELETE FROM " + quoted_ + " WHERE key >= $1::bytea", {prefix}, {kByteaOid}};
+            {kByteaOid, kByteaOid},
+            false,
+            true};
+  return {"DELETE FROM " + quoted_ + " WHERE key >= $1::bytea", {prefix}, {kByteaOid}, false, true};
 }
 
 Query Queries::sweep() const {
   return {"DELETE FROM " + quoted_ + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + quoted_ +
               " WHERE expire <= now() LIMIT " + std::to_string(sql::kExpiredBatch) + "))",
           {},
-          {}};
+          {},
+          false,
+          true};
 }
 
 Query Queries::table_exists() const {

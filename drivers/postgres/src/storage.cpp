@@ -16,6 +16,9 @@ namespace postgres {
 namespace {
 
 constexpr std::size_t kDefaultPoolSize = 50;
+// Statements in flight per connection (libpq's pipeline mode): deep enough that a busy connection
+// never waits a round trip between statements, shallow enough that one slow statement delays few.
+constexpr std::size_t kDefaultPipeline = 4;
 
 // libpq's sslmode values.
 constexpr std::array<std::string_view, 6> kSslModes = {"disable", "allow",     "prefer",
@@ -74,7 +77,8 @@ void open_pool(Reactor& reactor, sql::ServerTarget target, const sql::TlsOptions
 void connect_postgres(Reactor& reactor, std::string_view url, const StorageOptions& options, CompletionSink sink,
                       ConnectDone done) {
   auto target =
-      sql::parse_server_url(url, {"postgresql", "postgres"}, options, postgres::kDefaultPoolSize);
+      sql::parse_server_url(url, {"postgresql", "postgres"}, options, postgres::kDefaultPoolSize,
+                            postgres::kDefaultPipeline);
   if (!target) return sql::fail_later(reactor, std::move(done), target.error());
   auto tls = sql::parse_tls(target->settings, "postgres", postgres::kSslModes);
   if (!tls) return sql::fail_later(reactor, std::move(done), tls.error());

@@ -17,6 +17,7 @@
 #include "reactor_loops.hpp"
 #include "service_instance.hpp"
 #include "sql_helpers.hpp"
+#include "storage_client.hpp"
 
 namespace {
 
@@ -141,6 +142,49 @@ void restart(ServiceInstance& server, LoadClient<Loop>& c) {
 #if CACHEME_TEST_POSTGRES
 TEST_CASE("postgres: stalled by SIGSTOP under load, then restarted", "[sql][stall][postgres]") {
   if (may_run("CACHEME_TEST_POSTGRES_URL")) stall_and_restart("pg", Backend::postgres);
+}
+#endif
+
+#if CACHEME_TEST_POSTGRES
+// Six statements pipelined on the one connection while its backend is stopped, then the backend is
+// killed (the postmaster restarts the whole server): the six fail at once, in order, and the pool
+// connects again once the server is back.
+TEST_CASE("postgres: a server restart in the middle of a pipeline", "[sql][pipeline][postgres]") {
+  if (!may_run("CACHEME_TEST_POSTGRES_URL")) return;
+  ServiceInstance server("pg");
+  REQUIRE(server.start());
+  const cacheme::test::sql::Target target{Backend::postgres, "postgres", server.url()};
+  cacheme::test::sql::Client<Loop> c;
+  REQUIRE(c.connect(target, server.url() + "?table=pipe&init=1&pool_size=1&batch=1&pipeline=8&timeout=5000") ==
+          std::error_code{});
+  REQUIRE(c.set("r:1", "one") == cacheme::core::IoStatus::ok);
+  // The server runs with synchronous_commit=off: let the WAL writer flush the table and the row
+  // before the crash, so that recovery keeps them.
+  c.loop.run_for(700ms);
+  REQUIRE(server.signal_backends(SIGSTOP) == 1);
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(c.id().v);
+    c.storage->start(cacheme::core::FetchRequest{{ids.back()}, {1}, {"r:1"}});
+  }
+  REQUIRE(c.loop.run_until([&] { return c.storage->command_counts()["SELECT"] == 6; }, 5s));
+  c.completed.clear();
+  REQUIRE(server.signal_backends(SIGKILL) == 1);
+  const auto killed = Clock::now();
+  REQUIRE(c.loop.run_until([&] { return c.completed.size() == ids.size(); }, 5s));
+  CHECK(Clock::now() - killed < 2s);  // not the 5 s timeout: the connection broke
+  CHECK(c.completed == ids);
+  for (auto id : ids) CHECK(c.fetched[id].status == cacheme::core::IoStatus::backend_error);
+  // Back after the restart (crash recovery), on a new connection.
+  std::optional<std::string> value;
+  const auto deadline = Clock::now() + 15s;
+  while (!value && Clock::now() < deadline) {
+    auto r = c.fetch({"r:1"});
+    if (r.status == cacheme::core::IoStatus::ok) value = r.values.at(0).value_or("(miss)");
+    else c.loop.run_for(100ms);
+  }
+  CHECK(value == "one");
+  CHECK(c.storage->health().reconnects >= 1);
 }
 #endif
 

@@ -3,8 +3,13 @@
 // servers other tests share are never touched.
 #pragma once
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "support/redis_server.hpp"  // free_port
@@ -35,6 +40,29 @@ class ServiceInstance {
   }
   /// `services.sh signal STOP|CONT`: stalls or wakes every process of the server.
   bool signal(const std::string& sig) { return run("signal " + sig + " " + kind_); }
+  /// PostgreSQL: sends `sig` to the backends serving the test database (the postmaster's
+  /// children with "appdb" on their command line), not to the server itself; how many got it.
+  int signal_backends(int sig) const {
+    std::ifstream pid_file(base_ + "/pg/postmaster.pid");
+    std::string postmaster;
+    std::getline(pid_file, postmaster);
+    int sent = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream stat(entry.path() / "stat");
+      std::string line;
+      std::getline(stat, line);
+      std::istringstream fields(line.substr(line.rfind(')') + 1));  // after "pid (comm)"
+      std::string state, parent;
+      fields >> state >> parent;
+      std::ifstream cmdline(entry.path() / "cmdline");
+      const std::string command((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+      if (parent != postmaster || command.find("appdb") == std::string::npos) continue;
+      if (::kill(std::stoi(pid), sig) == 0) ++sent;
+    }
+    return sent;
+  }
   /// Stops the server, keeping its data; `resume` starts it again on the same port.
   bool stop() { return run("stop " + kind_); }
   bool resume() { return run("resume " + kind_); }

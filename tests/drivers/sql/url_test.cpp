@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cacheme/drivers/sql/keys.hpp"
+#include "cacheme/drivers/sql/pool_storage.hpp"
 #include "cacheme/drivers/sql/schema.hpp"
 #include "cacheme/drivers/sql/reconnect_backoff.hpp"
 #include "cacheme/drivers/sql/tls.hpp"
@@ -92,6 +93,27 @@ TEST_CASE("resolve_settings merges options and the query", "[sql][url]") {
     REQUIRE_FALSE(r);
     CHECK(r.error() == make_error_code(errc::bad_option));
   }
+}
+
+TEST_CASE("parse_server_url: batch and pipeline", "[sql][url]") {
+  const cacheme::drivers::StorageOptions none;
+  auto pg = [&](const std::string& query) {
+    return sql::parse_server_url("postgresql://u@h/db" + query, {"postgresql"}, none, 50, 4);
+  };
+  auto my = [&](const std::string& query) { return sql::parse_server_url("mysql://u@h/db" + query, {"mysql"}, none, 50); };
+  REQUIRE(pg(""));
+  CHECK(pg("")->settings.batch == sql::kDefaultBatch);
+  CHECK(pg("")->settings.pipeline == 4);
+  CHECK(my("")->settings.pipeline == 1);
+  CHECK(pg("?batch=1&pipeline=64")->settings.batch == 1);
+  CHECK(pg("?batch=1&pipeline=64")->settings.pipeline == 64);
+  CHECK(pg("?batch=1024")->settings.extra.empty());
+  CHECK(my("?pipeline=1&batch=7")->settings.batch == 7);
+  for (const std::string bad : {"?batch=0", "?batch=1025", "?batch=x", "?pipeline=0", "?pipeline=65", "?pipeline=-1"}) {
+    INFO(bad);
+    CHECK(pg(bad).error() == make_error_code(errc::bad_option));
+  }
+  CHECK(my("?pipeline=2").error() == make_error_code(errc::bad_option));  // Connector/C: one at a time
 }
 
 TEST_CASE("table names follow [A-Za-z_][A-Za-z0-9_]*", "[sql][table]") {

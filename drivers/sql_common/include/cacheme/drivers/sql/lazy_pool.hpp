@@ -1,8 +1,15 @@
 /// @file lazy_pool.hpp
 /// The connection pool of the server-based SQL drivers (postgres, mysql): operations queue in
-/// FIFO order and run on idle connections; connections are opened while operations wait and
-/// fewer than pool_size exist; idle connections sweep expired rows now and then. The backend
-/// supplies the connection type and what an operation sends on it.
+/// FIFO order and run on connections with room (an idle one, or one whose pipeline is not full);
+/// connections are opened while operations wait and fewer than pool_size exist; idle connections
+/// sweep expired rows now and then. The backend supplies the connection type and what an
+/// operation sends on it.
+///
+/// Batching: a fetch or a store leaving the queue takes the queued operations of its kind with it
+/// (at most `Settings::batch` in all) as riders, and the backend sends the whole group as one
+/// statement (one `IN`/`ANY` read, one multi-row upsert): under load one statement and one commit
+/// serve many operations. Each operation still gets its own outcome (its own keys of the read);
+/// a failed statement fails the operations it carried.
 ///
 /// Under a stalled or dead server the pool holds bounded work (DESIGN.md §3.12):
 ///   - at most `max_outstanding` operations; past it one completes at once with `overloaded`;
@@ -46,7 +53,9 @@ struct PoolOperation {
   core::IoId id;           ///< the core's id of the operation (unused by a sweep)
   bool is_fetch = false;   ///< a fetch (completes through `fetched`), else a write
   bool is_sweep = false;   ///< the pool's own deletion of expired rows, reported to nobody
+  bool is_store = false;   ///< a store (of `entries`): stores batch with stores, fetches with fetches
   std::vector<std::string> keys;               ///< a fetch's requested keys, in order
+  std::vector<core::StoreEntry> entries;       ///< a store's entries, in order
   core::IoStatus preset = core::IoStatus::ok;  ///< the outcome when there is nothing to ask the server
   const char* command = "";                    ///< the name counted in `counts()`
   bool abandoned = false;                      ///< the core gave up on it: its outcome goes nowhere
@@ -54,12 +63,16 @@ struct PoolOperation {
 };
 
 /// A pool of `Connection`s, grown on demand up to `Settings::pool_size`, serving a FIFO of
-/// `Operation`s (derived from `PoolOperation`). A CRTP base: `Derived`, the backend's pool, provides
+/// `Operation`s (derived from `PoolOperation`, with a `std::vector<Operation> riders`: the
+/// operations batched with it). A CRTP base: `Derived`, the backend's pool, provides
 ///   - `bool needs_server(const Operation&) const` (false: the operation completes with its
 ///     `preset`, without a connection);
 ///   - `void prepare_sweep(Operation&)`: adds the statement deleting expired rows;
-///   - `void run(const std::shared_ptr<Connection>&, Operation)`: starts the operation on an idle
-///     connection, keyed in `running_`; once done the backend extracts it, reports it
+///   - `std::size_t pipeline_depth() const`: statements one connection may have in flight (1: it
+///     takes work only when idle);
+///   - `void run(const std::shared_ptr<Connection>&, Operation)`: starts the operation (and its
+///     riders, as one statement) on a connection with room, keyed in `running_`; once done the
+///     backend takes it back (`take_oldest`: a connection answers in order), reports it
 ///     (`sweep_.swept` or `deliver`) and calls `pump()`;
 ///   - `void check_table(const std::shared_ptr<Connection>&, TableFn)`: asks whether the table
 ///     exists (`nullopt`: the question failed, with the server's message);
@@ -100,10 +113,9 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
       queue_.erase(it->second);
       queued_.erase(it);
     } else {
-      auto run = std::find_if(running_.begin(), running_.end(),
-                              [id](const auto& r) { return !r.second.is_sweep && r.second.id == id; });
-      if (run == running_.end() || run->second.abandoned) return;
-      run->second.abandoned = true;
+      Operation* op = find_running(id);
+      if (!op || op->abandoned) return;
+      op->abandoned = true;
     }
     --outstanding_;
     ++health_.abandoned;
@@ -165,10 +177,6 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     pump_scheduled_ = false;
     if (closed_) return;
     drop_broken();
-    auto idle = [this] {
-      return std::find_if(conns_.begin(), conns_.end(),
-                          [](const auto& c) { return c->state() == Connection::State::idle; });
-    };
     const auto now = std::chrono::steady_clock::now();
     while (!queue_.empty()) {
       if (!derived().needs_server(queue_.front())) {
@@ -176,14 +184,15 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
         deliver(op, op.preset == core::IoStatus::ok, {});
         continue;
       }
-      auto it = idle();
+      auto it = least_loaded();
       if (it == conns_.end()) break;
       Operation op = dequeue();
+      gather_riders(op);
       op.started = now;
       derived().run(*it, std::move(op));
     }
     if (sweep_.due(now)) {
-      if (auto it = idle(); it != conns_.end()) {
+      if (auto it = least_loaded(); it != conns_.end() && running_.count(it->get()) == 0) {
         sweep_.started(now);
         Operation op;
         op.is_sweep = true;
@@ -200,10 +209,37 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
 
   /// Reports a finished fetch or write (not a sweep) to the sink, unless the core abandoned it;
   /// `found` maps a fetch's keys to their values (absent: a miss).
+  /// Riders are reported the same way, each with its own keys.
   void deliver(const Operation& op, bool ok, const std::unordered_map<std::string, std::string>& found) {
+    for (const auto& rider : op.riders) deliver(rider, ok, found);
     if (op.abandoned) return;
     --outstanding_;
     report(op, ok ? core::IoStatus::ok : core::IoStatus::backend_error, found);
+  }
+
+  /// The distinct keys (each short enough for the table) a fetch reads for itself and its riders.
+  static std::vector<std::string> batch_keys(const Operation& op) {
+    if (op.riders.empty()) return distinct_valid_keys(op.keys);
+    std::vector<std::string> keys = op.keys;
+    for (const auto& rider : op.riders) keys.insert(keys.end(), rider.keys.begin(), rider.keys.end());
+    return distinct_valid_keys(keys);
+  }
+
+  /// The entries a store writes for itself and its riders, in queue order.
+  static std::vector<const core::StoreEntry*> batch_entries(const Operation& op) {
+    std::vector<const core::StoreEntry*> entries;
+    for (const auto& e : op.entries) entries.push_back(&e);
+    for (const auto& rider : op.riders)
+      for (const auto& e : rider.entries) entries.push_back(&e);
+    return entries;
+  }
+
+  /// Takes the oldest operation running on `conn` (the one its next result belongs to) out of
+  /// `running_`; empty when there is none (the pool gave up on the connection).
+  typename std::multimap<Connection*, Operation>::node_type take_oldest(Connection* conn) {
+    auto it = running_.lower_bound(conn);
+    if (it == running_.end() || it->first != conn) return {};
+    return running_.extract(it);
   }
 
   /// Hands `op`'s outcome to the sink, with no bookkeeping.
@@ -226,7 +262,8 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   }
 
   Settings settings_;                            ///< the resolved URL options
-  std::map<Connection*, Operation> running_;     ///< operations on the server, by connection
+  /// Operations on the server, by connection, oldest first (a pipelined connection has several).
+  std::multimap<Connection*, Operation> running_;
   std::map<std::string, std::uint64_t> counts_;  ///< the backend counts what it sends
   SweepSchedule sweep_;                          ///< when idle connections next sweep expired rows
 
@@ -367,22 +404,72 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     std::vector<Operation> failed;
     bool closed_any = false;
     for (auto& conn : conns_) {
-      auto it = running_.find(conn.get());
-      if (it == running_.end() || now - it->second.started <= limit) continue;
+      auto it = running_.lower_bound(conn.get());  // the oldest statement on the connection
+      if (it == running_.end() || it->first != conn.get() || now - it->second.started <= limit) continue;
       closed_any = true;
       ++health_.connection_timeouts;
-      auto node = running_.extract(it);
       conn->close();
-      if (node.mapped().is_sweep)
-        sweep_.swept(std::nullopt);
-      else
-        failed.push_back(std::move(node.mapped()));
+      // Every statement pipelined behind it fails with it.
+      for (auto node = take_oldest(conn.get()); !node.empty(); node = take_oldest(conn.get())) {
+        if (node.mapped().is_sweep)
+          sweep_.swept(std::nullopt);
+        else
+          failed.push_back(std::move(node.mapped()));
+      }
     }
     for (const auto& op : failed) deliver(op, false, {});
     if (closed_any)
       pump();  // replaces the connections as the queue needs
     else
       arm_watchdog();  // a pump here would also start sweeps with no traffic
+  }
+
+  // The connection with the fewest statements in flight among those with room: an idle one, or
+  // a busy one whose pipeline is not full. Spreading keeps latency low; batching and pipelining
+  // take over once every connection is busy.
+  typename std::vector<std::shared_ptr<Connection>>::iterator least_loaded() {
+    const std::size_t depth = derived().pipeline_depth();
+    auto best = conns_.end();
+    std::size_t best_load = depth;
+    for (auto it = conns_.begin(); it != conns_.end(); ++it) {
+      const auto state = (*it)->state();
+      if (state != Connection::State::idle && (depth <= 1 || state != Connection::State::busy)) continue;
+      const std::size_t load = state == Connection::State::idle ? 0 : running_.count(it->get());
+      if (load >= best_load) continue;
+      best = it;
+      best_load = load;
+      if (load == 0) break;
+    }
+    return best;
+  }
+
+  // Moves the queued operations of `lead`'s kind (fetches or stores that need the server) into its
+  // riders, oldest first, up to `Settings::batch` operations in all; the rest keep their places.
+  void gather_riders(Operation& lead) {
+    if (settings_.batch <= 1 || !(lead.is_fetch || lead.is_store)) return;
+    std::size_t scanned = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && lead.riders.size() + 1 < settings_.batch &&
+                                   scanned < kMaxBatchScan;
+         ++scanned) {
+      if (it->is_fetch != lead.is_fetch || it->is_store != lead.is_store || !derived().needs_server(*it)) {
+        ++it;
+        continue;
+      }
+      queued_.erase(it->id.v);
+      lead.riders.push_back(std::move(*it));
+      it = queue_.erase(it);
+    }
+  }
+
+  // The running operation (or rider) the core knows as `id`; nullptr if none.
+  Operation* find_running(core::IoId id) {
+    for (auto& [conn, op] : running_) {
+      if (op.is_sweep) continue;
+      if (op.id == id) return &op;
+      for (auto& rider : op.riders)
+        if (rider.id == id) return &rider;
+    }
+    return nullptr;
   }
 
   void fail_all_queued() {
@@ -426,6 +513,8 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   // as stalled (a 1 s timeout: checked every 250 ms, closed past 1.5 s).
   static constexpr std::chrono::milliseconds kMinWatchdogPeriod{50};
   static constexpr std::chrono::milliseconds kMinOverdueMargin{200};
+  // How far down the queue a batch looks for operations of its kind.
+  static constexpr std::size_t kMaxBatchScan = 4096;
 
   std::vector<std::shared_ptr<Connection>> conns_;
   std::list<Operation> queue_;

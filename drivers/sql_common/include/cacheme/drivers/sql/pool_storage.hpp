@@ -26,10 +26,14 @@ struct ServerTarget {
 };
 
 /// Parses `url` for a driver whose URL schemes are `schemes`, then resolves its settings (see
-/// `resolve_settings`; the TLS keys of `parse_tls` go to `Settings::extra`). Fails with `errc::bad_url` on a bad URL, another scheme or a database
-/// path with a '/', or with `resolve_settings`' error.
+/// `resolve_settings`; the TLS keys of `parse_tls` go to `Settings::extra`; `batch` and
+/// `pipeline` to their fields). `default_pipeline` is the backend's depth without `pipeline=`;
+/// a backend that cannot pipeline (1) accepts only `pipeline=1`. Fails with `errc::bad_url` on a
+/// bad URL, another scheme or a database path with a '/', with `errc::bad_option` on a `batch`
+/// outside 1..1024 or a `pipeline` outside 1..64, or with `resolve_settings`' error.
 Result<ServerTarget> parse_server_url(std::string_view url, std::initializer_list<std::string_view> schemes,
-                                      const StorageOptions& options, std::size_t default_pool_size);
+                                      const StorageOptions& options, std::size_t default_pool_size,
+                                      std::size_t default_pipeline = 1);
 
 /// Completes `done` with `ec` from a posted call (never inside the caller).
 void fail_later(Reactor& reactor, ConnectDone done, std::error_code ec);
