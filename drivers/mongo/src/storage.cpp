@@ -72,9 +72,7 @@ class MongoStorage final : public Storage {
     // Closed or overloaded: never answered from inside start, so posted.
     Completion c = failure(op);
     if (!closed_) c.status = c.fetch.status = core::IoStatus::overloaded;
-    reactor_.post([weak = std::weak_ptr<Shared>(shared_), c = std::move(c)]() mutable {
-      if (auto shared = weak.lock()) report(shared->sink, c);
-    });
+    sql::post_refusal(reactor_, shared_, std::move(c));
   }
 
   Reactor& reactor_;

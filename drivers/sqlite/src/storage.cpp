@@ -98,10 +98,7 @@ class SqliteStorage final : public Storage {
     // Closed or overloaded: never answered from inside start, so posted.
     Completion c = failure(op);
     if (!closed_) c.status = c.fetch.status = core::IoStatus::overloaded;
-    std::weak_ptr<Shared> weak = shared_;
-    reactor_.post([weak, c = std::move(c)]() mutable {
-      if (auto shared = weak.lock()) report(shared->sink, c);
-    });
+    sql::post_refusal(reactor_, shared_, std::move(c));
   }
 
   Reactor& reactor_;

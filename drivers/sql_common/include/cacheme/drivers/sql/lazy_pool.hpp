@@ -34,6 +34,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -107,8 +108,14 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   /// Statements sent so far, by command name.
   std::map<std::string, std::uint64_t> counts() const { return counts_; }
 
-  /// The core gave up on `id`: a queued operation is dropped, a running one finishes unreported.
+  /// The core gave up on `id`: a queued operation is dropped, a running one finishes unreported,
+  /// a refusal not yet reported is dropped (counted as abandoned, not overloaded).
   void abandon(core::IoId id) {
+    if (refused_.erase(id.v) > 0) {
+      --health_.overloaded;
+      ++health_.abandoned;
+      return;
+    }
     if (auto it = queued_.find(id.v); it != queued_.end()) {
       queue_.erase(it->second);
       queued_.erase(it);
@@ -486,11 +493,14 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     return op;
   }
 
-  // Completes `op` with `overloaded` from a posted call, counted; it never was outstanding.
+  // Completes `op` with `overloaded` from a posted call, counted, unless the core abandons it
+  // first (a busy loop can run the post after the core's timeout); it never was outstanding.
   void refuse(Operation op) {
     ++health_.overloaded;
+    refused_.insert(op.id.v);
     reactor_.post([weak = this->weak_from_this(), op = std::move(op)] {
-      if (auto self = weak.lock()) self->report(op, core::IoStatus::overloaded, {});
+      if (auto self = weak.lock(); self && self->refused_.erase(op.id.v) > 0)
+        self->report(op, core::IoStatus::overloaded, {});
     });
   }
 
@@ -520,6 +530,7 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   std::list<Operation> queue_;
   std::unordered_map<std::uint64_t, typename std::list<Operation>::iterator> queued_;  ///< queue_ by IoId
   std::size_t outstanding_ = 0;  ///< accepted, not yet completed nor abandoned
+  std::unordered_set<std::uint64_t> refused_;  ///< refusals posted, not yet reported
   StorageHealth health_;         ///< the counters; the gauges are computed by health()
   ReconnectBackoff backoff_;
   std::set<const Connection*> connected_;  ///< connections that came up (identity only)
