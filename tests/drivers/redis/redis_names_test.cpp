@@ -23,8 +23,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kName = "cacheme-redis.test";  // no resolver knows it: the hook answers
-constexpr const char* kNoServer = "127.0.0.2";        // the server binds 127.0.0.1 only: refused
-constexpr auto kLookupTime = 300ms;                    // a slow DNS server
+constexpr const char* kNoServer = "127.0.0.2";       // the server binds 127.0.0.1 only: refused
+constexpr auto kLookupTime = 300ms;                  // a slow DNS server
 
 /// Fetches every 20 ms until `done()` or `limit`, counting in `served` the fetches that succeed;
 /// whether `done()`. `longest_step` is the longest the loop was away (a lookup on its thread
