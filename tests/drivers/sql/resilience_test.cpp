@@ -1,7 +1,7 @@
 // The SQL storages under a stalled, locked or restarted server (label integration): PostgreSQL
 // and MariaDB on servers of the test's own (scripts/services.sh), stalled with SIGSTOP under
-// load, then stopped and started again, then reached by a host name that moves; SQLite with its file locked by another connection; TLS
-// against the shared test servers and their throwaway CA.
+// load, then stopped and started again, then reached by a host name that moves; SQLite with its
+// file locked by another connection; TLS against the shared test servers and their throwaway CA.
 #include <catch2/catch.hpp>
 
 #if CACHEME_TEST_SQLITE
