@@ -2,9 +2,11 @@
 #include <array>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "cacheme/drivers/mysql.hpp"
+#include "cacheme/drivers/net/host_address.hpp"
 #include "cacheme/drivers/net/resolve.hpp"
 #include "cacheme/drivers/sql/pool_storage.hpp"
 #include "cacheme/drivers/sql/tls.hpp"
@@ -36,8 +38,13 @@ void open_pool(Reactor& reactor, ConnectParams params, sql::Settings settings, c
     std::fprintf(stderr, "cacheme: mysql: cannot resolve %s\n", found.error.c_str());
     return done(fail(errc::connect_failed));
   }
-  if (!found.addresses.empty()) params.host = found.addresses.front();
+  std::optional<net::HostAddress> address;  // a name is looked up again after a lost connection
+  if (!found.addresses.empty()) {
+    address.emplace(params.host, found.addresses.front());
+    params.host = found.addresses.front();
+  }
   auto pool = std::make_shared<Pool>(reactor, std::move(sink), std::move(settings), std::move(params));
+  if (address) pool->keep_resolving(std::move(*address), [](ConnectParams& p, const std::string& a) { p.host = a; });
   sql::open_pool_storage(reactor, std::move(pool), std::move(done));
 }
 

@@ -5,15 +5,29 @@
 #include <sys/socket.h>
 
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
+
+#include "lookup.hpp"
 
 namespace cacheme::drivers::net {
 namespace {
 
-testing::LookupHook& lookup_hook() {
-  static testing::LookupHook hook;
-  return hook;
+// The hook, read by lookup threads while a test may replace it. Never destroyed: a detached
+// lookup thread may still read it while the process exits.
+struct HookSlot {
+  std::mutex mutex;
+  std::shared_ptr<const testing::LookupHook> hook;
+};
+HookSlot& hook_slot() {
+  static auto* slot = new HookSlot;
+  return *slot;
+}
+
+std::shared_ptr<const testing::LookupHook> lookup_hook() {
+  std::lock_guard lock(hook_slot().mutex);
+  return hook_slot().hook;
 }
 
 /// The first address of `host` in `family`, as text; empty (and `error` set) when none.
@@ -36,16 +50,6 @@ std::string lookup(const std::string& host, int family, std::string& error) {
   return ok ? std::string(text) : std::string();
 }
 
-/// `host`'s address: the hook's answer if it gives one, else IPv4 first (as hiredis tries it),
-/// then IPv6.
-std::string resolve_name(const std::string& host, std::string& error) {
-  if (const auto& hook = lookup_hook())
-    if (auto answer = hook(host)) return std::move(*answer);
-  std::string address = lookup(host, AF_INET, error);
-  if (address.empty()) address = lookup(host, AF_INET6, error);
-  return address;
-}
-
 Resolved resolve_now(const std::vector<std::string>& hosts) {
   Resolved r;
   for (const auto& host : hosts) {
@@ -54,7 +58,7 @@ Resolved resolve_now(const std::vector<std::string>& hosts) {
       continue;
     }
     std::string error;
-    std::string address = resolve_name(host, error);
+    std::string address = detail::resolve_name(host, error);
     if (address.empty()) return Resolved{{}, host + ": " + error};
     r.addresses.push_back(std::move(address));
   }
@@ -62,6 +66,14 @@ Resolved resolve_now(const std::vector<std::string>& hosts) {
 }
 
 }  // namespace
+
+std::string detail::resolve_name(const std::string& host, std::string& error) {
+  if (const auto hook = lookup_hook(); hook && *hook)
+    if (auto answer = (*hook)(host)) return std::move(*answer);
+  std::string address = lookup(host, AF_INET, error);
+  if (address.empty()) address = lookup(host, AF_INET6, error);
+  return address;
+}
 
 bool is_ip_literal(std::string_view host) {
   const std::string h(host);
@@ -85,7 +97,11 @@ void resolve_hosts(Reactor& reactor, std::vector<std::string> hosts, std::functi
 
 namespace testing {
 
-void set_lookup_hook(LookupHook hook) { lookup_hook() = std::move(hook); }
+void set_lookup_hook(LookupHook hook) {
+  auto shared = hook ? std::make_shared<const LookupHook>(std::move(hook)) : nullptr;
+  std::lock_guard lock(hook_slot().mutex);
+  hook_slot().hook = std::move(shared);
+}
 
 }  // namespace testing
 }  // namespace cacheme::drivers::net

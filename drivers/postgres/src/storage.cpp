@@ -4,6 +4,7 @@
 #include <memory>
 #include <string_view>
 
+#include "cacheme/drivers/net/host_address.hpp"
 #include "cacheme/drivers/net/resolve.hpp"
 #include "cacheme/drivers/postgres.hpp"
 #include "cacheme/drivers/sql/pool_storage.hpp"
@@ -68,6 +69,11 @@ void open_pool(Reactor& reactor, sql::ServerTarget target, const sql::TlsOptions
   const std::string hostaddr = found.addresses.empty() ? std::string() : found.addresses.front();
   auto params = connection_params(target.url, hostaddr, target.settings, tls);
   auto pool = std::make_shared<Pool>(reactor, std::move(sink), std::move(target.settings), std::move(params));
+  if (!hostaddr.empty())  // a name is looked up again after a lost connection (not a literal)
+    pool->keep_resolving(net::HostAddress(target.url.host, hostaddr), [](Pool::Params& p, const std::string& address) {
+      for (auto& [key, value] : p)
+        if (key == "hostaddr") value = address;
+    });
   sql::open_pool_storage(reactor, std::move(pool), std::move(done));
 }
 

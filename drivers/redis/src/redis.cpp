@@ -47,6 +47,7 @@ void connect_redis(Reactor& reactor, std::string_view url, const StorageOptions&
           return done(fail(errc::connect_failed));
         }
         for (std::size_t i = 0; i < url.seeds.size(); ++i) url.seeds[i].first = found.addresses[i];
+        if (!url.cluster && url.seeds.front().first != url.host) url.host_name = url.host;
         url.host = url.seeds.front().first;
         if (url.cluster)  // per master; the default is shared among the masters
           return redis::detail::ClusterStorage::connect(reactor, std::move(url), pool_size, std::move(sink),

@@ -30,8 +30,9 @@ struct Connection::Request {
   ReplyFn fn;
 };
 
-Connection::Connection(Reactor& reactor, const RedisUrl& url, ConnectionListener& listener, CommandCounts& counts)
-    : reactor_(reactor), url_(url), listener_(listener), counts_(counts), backoff_(kFirstBackoff) {}
+Connection::Connection(Reactor& reactor, const RedisUrl& url, net::HostAddress& address, ConnectionListener& listener,
+                       CommandCounts& counts)
+    : reactor_(reactor), url_(url), address_(address), listener_(listener), counts_(counts), backoff_(kFirstBackoff) {}
 
 Connection::~Connection() {
   state_ = State::closed;
@@ -47,7 +48,7 @@ void Connection::connect() {
   last_error_.clear();
   client_id_.reset();
 
-  redisAsyncContext* ac = redisAsyncConnect(url_.host.c_str(), url_.port);
+  redisAsyncContext* ac = redisAsyncConnect(address_.current().c_str(), url_.port);
   if (!ac || ac->err) {
     last_error_ = ac ? ac->errstr : "out of memory";
     if (ac) redisAsyncFree(ac);  // no hooks attached yet: nothing calls back

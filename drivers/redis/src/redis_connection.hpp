@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cacheme/drivers/net/host_address.hpp"
 #include "cacheme/drivers/reactor.hpp"
 #include "redis_url.hpp"
 
@@ -48,7 +49,9 @@ class Connection {
   /// `reply` is nullptr when the connection was lost or closed before the reply arrived.
   using ReplyFn = std::function<void(const redisReply* reply)>;
 
-  Connection(Reactor& reactor, const RedisUrl& url, ConnectionListener& listener, CommandCounts& counts);
+  /// `address` is where it connects (the pool's, kept fresh); `url` gives the rest.
+  Connection(Reactor& reactor, const RedisUrl& url, net::HostAddress& address, ConnectionListener& listener,
+             CommandCounts& counts);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -128,6 +131,7 @@ class Connection {
 
   Reactor& reactor_;
   const RedisUrl& url_;
+  net::HostAddress& address_;
   ConnectionListener& listener_;
   CommandCounts& counts_;
 

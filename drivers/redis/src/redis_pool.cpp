@@ -28,10 +28,15 @@ milliseconds watchdog_period(milliseconds deadline) {
 }  // namespace
 
 Pool::Pool(Reactor& reactor, RedisUrl url, std::size_t size, CommandCounts& counts, PoolListener& listener)
-    : reactor_(reactor), url_(std::move(url)), listener_(listener), reply_deadline_(reply_deadline(url_.timeout)) {
+    : reactor_(reactor),
+      url_(std::move(url)),
+      address_(url_.host_name.empty() ? net::HostAddress(url_.host) : net::HostAddress(url_.host_name, url_.host)),
+      listener_(listener),
+      reply_deadline_(reply_deadline(url_.timeout)) {
   conns_.reserve(size);
   for (std::size_t i = 0; i < size; ++i)
-    conns_.push_back(std::make_unique<Connection>(reactor_, url_, static_cast<ConnectionListener&>(*this), counts));
+    conns_.push_back(
+        std::make_unique<Connection>(reactor_, url_, address_, static_cast<ConnectionListener&>(*this), counts));
 }
 
 Pool::~Pool() { close(); }
@@ -130,6 +135,7 @@ void Pool::on_down(Connection& c, std::string_view why) {
     listener_.on_first_connect(make_error_code(errc::connect_failed));
     return;
   }
+  address_.refresh();  // the server may have moved (a failover): look its name up again, not waited for
   c.reconnect_later();
 }
 

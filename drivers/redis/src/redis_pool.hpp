@@ -8,6 +8,7 @@
 #include <system_error>
 #include <vector>
 
+#include "cacheme/drivers/net/host_address.hpp"
 #include "redis_connection.hpp"
 
 namespace cacheme::drivers::redis::detail {
@@ -37,6 +38,8 @@ struct PoolHealth {
 
 /// `size` connections to one server. The first connects at `start`; the others only once it is
 /// up, in the background. A lost connection reconnects with backoff; meanwhile `pick` skips it.
+/// It also has the URL's host name (if any) looked up again in the background: reconnects use the
+/// last address known until the lookup answers.
 ///
 /// Per-connection deadline: a watchdog ticks while the pool is open and closes every connection
 /// whose oldest outstanding reply is older than the URL's `timeout` plus a margin (a stalled
@@ -79,6 +82,7 @@ class Pool final : private ConnectionListener {
 
   Reactor& reactor_;
   const RedisUrl url_;  // connections keep a reference to it
+  net::HostAddress address_;  // url_.host, or the latest address of url_.host_name
   PoolListener& listener_;
   std::vector<std::unique_ptr<Connection>> conns_;
   std::vector<Connection*> dirty_;  // connections with buffered commands

@@ -17,6 +17,9 @@ namespace cacheme::drivers::redis::detail {
 /// URL says.
 struct RedisUrl {
   std::string host;           ///< the first (or only) host
+  /// The name `host` was resolved from, looked up again after a lost connection; empty for an IP
+  /// literal and a cluster (whose nodes are reached at the addresses they announce).
+  std::string host_name;
   std::uint16_t port = 6379;
   /// Every host:port of the URL, the first included (several only for a cluster: seed nodes).
   std::vector<std::pair<std::string, std::uint16_t>> seeds;

@@ -1,7 +1,7 @@
 // The SQL storages under a stalled, locked or restarted server (label integration): PostgreSQL
 // and MariaDB on servers of the test's own (scripts/services.sh), stalled with SIGSTOP under
-// load, then stopped and started again; SQLite with its file locked by another connection; TLS
-// against the shared test servers and their throwaway CA.
+// load, then stopped and started again, then reached by a host name that moves; SQLite with its
+// file locked by another connection; TLS against the shared test servers and their throwaway CA.
 #include <catch2/catch.hpp>
 
 #if CACHEME_TEST_SQLITE
@@ -15,6 +15,9 @@
 #include "cacheme/errc.hpp"
 #include "load_client.hpp"
 #include "reactor_loops.hpp"
+#if CACHEME_TEST_POSTGRES || CACHEME_TEST_MYSQL
+#include "follow_the_name.hpp"
+#endif
 #include "service_instance.hpp"
 #include "sql_helpers.hpp"
 #include "storage_client.hpp"
@@ -135,6 +138,9 @@ void restart(ServiceInstance& server, LoadClient<Loop>& c) {
   REQUIRE(c.connect(backend, server.url() + options("stall")) == std::error_code{});
   stall_under_load(server, c);
   restart(server, c);
+#if CACHEME_TEST_POSTGRES || CACHEME_TEST_MYSQL
+  cacheme::test::sql::follow_the_name(server, backend);  // the server at hand: another costs 30 s to start
+#endif
 }
 
 }  // namespace

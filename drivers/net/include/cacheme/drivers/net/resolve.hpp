@@ -3,9 +3,10 @@
 ///
 /// hiredis, libpq and Connector/C connect with a blocking getaddrinfo on the calling thread, the
 /// loop's, for every connection and reconnect: a slow DNS server would stall every storage of
-/// the loop. So each driver resolves its URL's host names once, at registration, on a thread of
-/// its own, and hands its client library the numeric address ever after. IP literals skip
-/// resolution altogether (no thread). Internal to the drivers: not part of the public API.
+/// the loop. So each driver resolves its URL's host names at registration, on a thread of its own,
+/// and hands its client library the numeric address; after a lost connection it looks the name up
+/// again in the background (`HostAddress`, host_address.hpp). IP literals skip resolution
+/// altogether (no thread). Internal to the drivers: not part of the public API.
 #pragma once
 
 #include <functional>
@@ -36,7 +37,8 @@ namespace testing {
 
 /// Called on the resolving thread for each host name, before it is looked up; an address it
 /// returns is used instead of the system resolver's (so a test can name a host no resolver
-/// knows). Tests only: set it while no resolution runs; an empty function removes it.
+/// knows). Tests only; an empty function removes it. Lookups already under way keep the hook
+/// they started with: what the hook captures must outlive them.
 using LookupHook = std::function<std::optional<std::string>(const std::string& host)>;
 
 /// Installs `hook` (see `LookupHook`).

@@ -17,7 +17,9 @@
 ///   - a connection whose statement runs longer than the storage timeout plus a margin is closed
 ///     (the server is stalled or the link is gone) and its operation fails at once;
 ///   - failed connects back off exponentially with jitter (`ReconnectBackoff`), one probe at a
-///     time; while nothing is connected or connecting, queued operations fail at once.
+///     time; while nothing is connected or connecting, queued operations fail at once;
+///   - after a failed connect or a lost connection, the host name (if the URL has one) is looked
+///     up again in the background (`net::HostAddress`); connects use the last address known.
 #pragma once
 
 #include <algorithm>
@@ -38,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "cacheme/drivers/net/host_address.hpp"
 #include "cacheme/drivers/reactor.hpp"
 #include "cacheme/drivers/sql/keys.hpp"
 #include "cacheme/drivers/sql/reconnect_backoff.hpp"
@@ -89,8 +92,20 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   /// Whether a schema statement succeeded, and the server's message.
   using DdlFn = std::function<void(bool ok, const std::string& error)>;
 
+  /// Puts an address in the connection parameters (the backend's keyword for it).
+  using UseAddressFn = std::function<void(Params& params, const std::string& address)>;
+
+  /// Looks `address`'s host name up again after a failed connect or a lost connection, and
+  /// connects to its latest address through `use`. Before `open`; without it, the parameters
+  /// are used as given.
+  void keep_resolving(net::HostAddress address, UseAddressFn use) {
+    address_ = std::move(address);
+    use_address_ = std::move(use);
+  }
+
   /// Opens the first connection and checks (or creates) the table; `done` runs from a callback.
   void open(std::function<void(std::error_code)> done) {
+    use_current_address();
     auto conn = add_connection();
     conn->connect(params_, settings_.connect_timeout,
                   [weak = this->weak_from_this(), conn, done = std::move(done)](bool ok, const std::string& error) {
@@ -344,7 +359,14 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
       add_connection_and_connect();
   }
 
+  // Points the parameters at the host's latest address (a background lookup may have found a new
+  // one; never waits for it).
+  void use_current_address() {
+    if (use_address_) use_address_(params_, address_.current());
+  }
+
   void add_connection_and_connect() {
+    use_current_address();
     auto conn = add_connection();
     conn->connect(params_, settings_.connect_timeout,
                   [weak = this->weak_from_this(), raw = conn.get()](bool ok, const std::string& error) {
@@ -359,6 +381,7 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
     if (!ok) {
       if (!backoff_.failing()) log_message(backend_, "connect failed: " + error);  // once per outage
       backoff_.failed(std::chrono::steady_clock::now());
+      address_.refresh();  // the server may have moved: look its name up again (not waited for)
       return;
     }
     backoff_.succeeded();
@@ -373,7 +396,10 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   void drop_broken() {
     std::erase_if(conns_, [this](const auto& c) {
       if (c->state() != Connection::State::broken) return false;
-      if (connected_.erase(c.get()) > 0) ++lost_;
+      if (connected_.erase(c.get()) > 0) {
+        ++lost_;
+        address_.refresh();  // the server may have moved (a failover): look its name up again
+      }
       return true;
     });
   }
@@ -519,6 +545,8 @@ class LazyPool : public std::enable_shared_from_this<Derived> {
   Reactor& reactor_;
   CompletionSink sink_;
   Params params_;
+  net::HostAddress address_;  ///< the host to look up again after a loss (keep_resolving)
+  UseAddressFn use_address_;  ///< puts its address in params_; empty: params_ as given
   // The watchdog's period floor and the least margin past the timeout before a connection counts
   // as stalled (a 1 s timeout: checked every 250 ms, closed past 1.5 s).
   static constexpr std::chrono::milliseconds kMinWatchdogPeriod{50};
