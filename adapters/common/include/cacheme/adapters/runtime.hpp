@@ -209,6 +209,8 @@ class Runtime {
   std::uint64_t next_flush_id_ = 1ull << 62;  ///< ids of flushes, apart from the engine's
   bool pumping_ = false;
   bool pump_again_ = false;
+  bool in_batch_ = false;  ///< inside a driver's batch of completions (CompletionSink::batch)
+  core::Now batch_now_{};  ///< the clock, read once at the batch's start
   std::unordered_map<core::TierId, std::unique_ptr<drivers::InvalidationChannel>> channels_;
   std::function<void(std::string_view)> on_remote_drop_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
