@@ -94,10 +94,20 @@ void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
   spare_found_.give(std::move(found));
 }
 
+namespace {
+// The store of `where` in `stores`, appended if missing (a write-back has one or two).
+std::pair<StoreRequest, PendingIo>& store_for(WritebackBatch& stores, std::pair<std::uint64_t, std::uint32_t> where) {
+  for (auto& [w, pending] : stores)
+    if (w == where) return pending;
+  return stores.emplace_back(where, std::pair<StoreRequest, PendingIo>{}).second;
+}
+}  // namespace
+
 // Writes each flight's value to the tiers it missed: local tiers at once, remote tiers as one
 // store effect per tier for the whole batch. TTL = min(tier TTL, remaining lifetime) (rule 2).
 void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) {
-  std::map<std::pair<std::uint64_t, std::uint32_t>, std::pair<StoreRequest, PendingIo>> stores;  // (node, chain idx)
+  auto& stores = writeback_batch_;  // (node, chain idx) -> its store; reused: no allocation
+  stores.clear();
   for (FlightId fid : writers) {
     Flight& f = flight(fid);
     NodeState& n = *node(f.node);
@@ -125,7 +135,7 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
       if (ttl) ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);  // floor: never outlive
       const std::int64_t expire = ttl_ms ? now.unix_ms + ttl_ms->count() : 0;  // fresh-until
       if (ttl_ms) *ttl_ms += std::chrono::duration_cast<std::chrono::milliseconds>(n.config.stale_for);  // + grace
-      auto& [req, io] = stores[{f.node.v, idx}];
+      auto& [req, io] = store_for(stores, {f.node.v, idx});
       req.tier = n.chain[idx];
       req.entries.push_back({std::string(f.full_key()),
                              is_negative(f.value) ? codec::make_negative_entry(n.config.codec.id, expire, now.unix_ms)
@@ -139,6 +149,8 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
     }
     f.missed = 0;
   }
+  // Effects in (node, chain index) order, whatever order the flights came in.
+  std::sort(stores.begin(), stores.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [where, pending] : stores) {
     auto& [req, io] = pending;
     const TierId tier = req.tier;

@@ -266,6 +266,9 @@ struct LocalRead {
   std::optional<Instant> stale_fresh_until;
 };
 
+/// The store effects one write-back builds: by (node, chain index).
+using WritebackBatch = std::vector<std::pair<std::pair<std::uint64_t, std::uint32_t>, std::pair<StoreRequest, PendingIo>>>;
+
 class EngineImpl {
  public:
   explicit EngineImpl(Config config);
@@ -365,6 +368,7 @@ class EngineImpl {
   SparePool<std::vector<FlightId>> spare_groups_;
   SparePool<std::vector<Resolution>> spare_found_;
   SparePool<std::string> spare_keys_;
+  WritebackBatch writeback_batch_;  ///< start_writeback's scratch (it does not nest)
   local::Xoshiro256 rng_;  ///< XFetch's draws, seeded from Config::seed
   Now last_now_{};         ///< the latest `now` given (a queued load emitted from `cancel` starts then)
 };
