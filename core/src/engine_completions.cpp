@@ -16,8 +16,8 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
   if (failed) ++ts.errors;
   if (result.status == IoStatus::overloaded) ++ts.overloaded;
 
-  std::vector<Resolution> found;
-  std::vector<FlightId> rest;
+  std::vector<Resolution> found = spare_found_.take();
+  std::vector<FlightId> rest = spare_groups_.take();
   for (std::size_t i = 0; i < io.flights.size(); ++i) {
     Flight& f = flight(io.flights[i]);
     ++f.next_tier;
@@ -39,7 +39,9 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
             std::optional<Instant> fresh;
             if (remaining != -1) fresh = now.mono + std::chrono::milliseconds(entry->expire_unix_ms - now.unix_ms);
             std::optional<std::string> body;
-            if (!entry->negative) body.emplace(entry->body);
+            // Kept only for a write-back to a remote tier that missed, or as a fallback: a
+            // plain hit copies no body.
+            if (!entry->negative && (stale || body_wanted(n, f))) body.emplace(entry->body);
             if (!stale) {
               ++ts.hits;
               found.push_back({io.flights[i], std::move(*value), fresh, std::move(body), false});
@@ -63,7 +65,11 @@ std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now)
     rest.push_back(io.flights[i]);
   }
   resolve(std::move(found), now);
-  if (!rest.empty()) advance(io.node, std::move(rest), now);
+  if (!rest.empty())
+    advance(io.node, std::move(rest), now);
+  else
+    spare_groups_.give(std::move(rest));
+  spare_groups_.give(std::move(io.flights));
   return {};
 }
 
@@ -86,6 +92,7 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
       if (--f->pending_writes == 0 && !f->erases_after_writes.empty()) release_erases(*f, now);
       maybe_finish(fid);
     }
+    spare_groups_.give(std::move(io.flights));
     return {};
   }
   if (!io.flights.empty()) {  // an erase of a refresh: its write-back may go now
@@ -140,6 +147,7 @@ std::error_code EngineImpl::complete_load(LoadId id, std::vector<Result<AnyValue
     }
   }
   resolve(std::move(found), now);
+  spare_groups_.give(std::move(load.flights));
   load_finished(load.node, true, now);
   return {};
 }

@@ -25,8 +25,8 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
       return;
     }
     // A local tier after a remote one: read it now, for the whole group.
-    std::vector<Resolution> found;
-    std::vector<FlightId> rest;
+    std::vector<Resolution> found = spare_found_.take();
+    std::vector<FlightId> rest = spare_groups_.take();
     for (FlightId fid : group) {
       Flight& f = flight(fid);
       const local::Hit hit = tiers_[tier.v - 1].local->find(f.key, now.mono);
@@ -43,15 +43,17 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
       }
     }
     resolve(std::move(found), now);
+    spare_groups_.give(std::move(group));
     group = std::move(rest);
   }
+  spare_groups_.give(std::move(group));
 }
 
 // The value of each flight is known: answer every waiter now (rule 3), then write back to
 // the tiers that missed, unless the flight was invalidated meanwhile (rule 6) or the
 // doorkeeper has not seen the key before (rule 7).
 void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
-  std::vector<FlightId> writers;
+  std::vector<FlightId> writers = spare_groups_.take();
   for (Resolution& r : found) {
     Flight& f = flight(r.flight);
     NodeState& n = *node(f.node);
@@ -88,12 +90,24 @@ void EngineImpl::resolve(std::vector<Resolution> found, Now now) {
   }
   start_writeback(writers, now);
   for (Resolution& r : found) maybe_finish(r.flight);
+  spare_groups_.give(std::move(writers));
+  spare_found_.give(std::move(found));
 }
+
+namespace {
+// The store of `where` in `stores`, appended if missing (a write-back has one or two).
+std::pair<StoreRequest, PendingIo>& store_for(WritebackBatch& stores, std::pair<std::uint64_t, std::uint32_t> where) {
+  for (auto& [w, pending] : stores)
+    if (w == where) return pending;
+  return stores.emplace_back(where, std::pair<StoreRequest, PendingIo>{}).second;
+}
+}  // namespace
 
 // Writes each flight's value to the tiers it missed: local tiers at once, remote tiers as one
 // store effect per tier for the whole batch. TTL = min(tier TTL, remaining lifetime) (rule 2).
 void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) {
-  std::map<std::pair<std::uint64_t, std::uint32_t>, std::pair<StoreRequest, PendingIo>> stores;  // (node, chain idx)
+  auto& stores = writeback_batch_;  // (node, chain idx) -> its store; reused: no allocation
+  stores.clear();
   for (FlightId fid : writers) {
     Flight& f = flight(fid);
     NodeState& n = *node(f.node);
@@ -121,7 +135,7 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
       if (ttl) ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);  // floor: never outlive
       const std::int64_t expire = ttl_ms ? now.unix_ms + ttl_ms->count() : 0;  // fresh-until
       if (ttl_ms) *ttl_ms += std::chrono::duration_cast<std::chrono::milliseconds>(n.config.stale_for);  // + grace
-      auto& [req, io] = stores[{f.node.v, idx}];
+      auto& [req, io] = store_for(stores, {f.node.v, idx});
       req.tier = n.chain[idx];
       req.entries.push_back({std::string(f.full_key()),
                              is_negative(f.value) ? codec::make_negative_entry(n.config.codec.id, expire, now.unix_ms)
@@ -135,6 +149,8 @@ void EngineImpl::start_writeback(const std::vector<FlightId>& writers, Now now) 
     }
     f.missed = 0;
   }
+  // Effects in (node, chain index) order, whatever order the flights came in.
+  std::sort(stores.begin(), stores.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [where, pending] : stores) {
     auto& [req, io] = pending;
     const TierId tier = req.tier;
@@ -180,6 +196,7 @@ void EngineImpl::start_load(NodeId id, std::vector<FlightId> group, Now now) {
     f.soft_deadline = now.mono + *n.config.soft_timeout;
     soft_deadlines_.emplace(*f.soft_deadline, fid);
   }
+  spare_groups_.give(std::move(group));
 }
 
 // The core gives up on load `id`: every waiter of its flights gets `error`, nothing is cached,
@@ -234,7 +251,7 @@ void EngineImpl::fail_flight(FlightId id, std::error_code error) {
   f.waiters.for_each([&](const Waiter& w) { answer(w, fail(error)); });
   f.waiters.clear();
   if (f.attached) in_flight_.erase(f.key_hash, id);
-  flights_.erase(id);  // nothing cached (rule 5); pending erases of a refresh are then ignored
+  erase_flight(id);  // nothing cached (rule 5); pending erases of a refresh are then ignored
 }
 
 void EngineImpl::detach(std::string_view key) {
@@ -332,7 +349,29 @@ void EngineImpl::maybe_finish(FlightId id) {
   if (!f) return;
   if (f->stage != Stage::writing || f->pending_writes > 0 || f->pending_erases > 0 || f->writeback_deferred) return;
   if (f->attached) in_flight_.erase(f->key_hash, id);
+  erase_flight(id);
+}
+
+void EngineImpl::erase_flight(FlightId id) {
+  Flight& f = flight(id);
+  spare_keys_.give(std::move(f.key));
+  spare_keys_.give(std::move(f.user_key));
   flights_.erase(id);
+}
+
+std::vector<FlightId> EngineImpl::group_of(FlightId id) {
+  std::vector<FlightId> group = spare_groups_.take();
+  group.push_back(id);
+  return group;
+}
+
+// Whether a value read from a remote tier must keep its codec bytes: a remote tier before it
+// missed (the write-back copies them), or an early refresh may keep the value as its fallback.
+bool EngineImpl::body_wanted(const NodeState& n, const Flight& f) const {
+  if (n.config.early_refresh > 0) return true;
+  for (TierMask bits = f.missed; bits; bits &= bits - 1)
+    if (!tiers_[n.chain[static_cast<std::size_t>(std::countr_zero(bits))].v - 1].is_local()) return true;
+  return false;
 }
 
 }  // namespace cacheme::core::detail

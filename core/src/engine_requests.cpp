@@ -111,7 +111,7 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
   const FlightId fid = new_flight(*n, id, key, source, {t, 0, true}, h, options);
   tickets_.at(t.v).waits_on(fid);
   if (local.stale) keep_fallback(flight(fid), local.stale, local.stale_fresh_until, std::nullopt);
-  start_flights(id, {fid}, now);
+  start_flights(id, group_of(fid), now);
   return {t, nullptr, {}};
 }
 
@@ -250,10 +250,12 @@ FlightId EngineImpl::new_flight(NodeState& n, NodeId id, std::string_view key, S
                                std::uint64_t key_hash, const RequestOptions& options) {
   Flight f;
   f.node = id;
-  f.key = key_buf_;
+  f.key = spare_keys_.take();
+  f.key.assign(key_buf_);
   f.key_hash = key_hash;
   f.load_timeout = options.load_timeout.value_or(n.config.load_timeout);
-  f.user_key = key;
+  f.user_key = spare_keys_.take();
+  f.user_key.assign(key);
   f.source = source.materialize();
   if (first.ticket.v) f.waiters.push_back(first);
   f.next_tier = static_cast<std::uint32_t>(n.leading_local);

@@ -47,7 +47,7 @@ void EngineImpl::refresh_early(NodeState& n, NodeId id, std::string_view key, So
   f.next_tier = static_cast<std::uint32_t>(n.chain.size());
   f.missed = whole_chain(n);
   ++n.stats.early_refreshes;
-  start_flights(id, {fid}, now);
+  start_flights(id, group_of(fid), now);
 }
 
 // A value just found in a remote (or later local) tier may be due for an early refresh: the
@@ -63,7 +63,7 @@ bool EngineImpl::start_early_refresh(FlightId id, Now now) {
   f.background = true;
   f.missed = whole_chain(n);
   ++n.stats.early_refreshes;
-  start_load(f.node, {id}, now);
+  start_load(f.node, group_of(id), now);
   return true;
 }
 

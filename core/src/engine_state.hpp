@@ -41,6 +41,7 @@
 #include "cacheme/core/engine.hpp"
 #include "hash.hpp"
 #include "slot_map.hpp"
+#include "spare_pool.hpp"
 #include "cacheme/errc.hpp"
 #include "cacheme/local/random.hpp"
 
@@ -265,6 +266,9 @@ struct LocalRead {
   std::optional<Instant> stale_fresh_until;
 };
 
+/// The store effects one write-back builds: by (node, chain index).
+using WritebackBatch = std::vector<std::pair<std::pair<std::uint64_t, std::uint32_t>, std::pair<StoreRequest, PendingIo>>>;
+
 class EngineImpl {
  public:
   explicit EngineImpl(Config config);
@@ -304,6 +308,9 @@ class EngineImpl {
   void release_erases(Flight& flight, Now now);
   void emit_erase(PendingIo io, Now now);
   void maybe_finish(FlightId id);
+  void erase_flight(FlightId id);  // leaves flights_, its key buffers kept for the next flight
+  std::vector<FlightId> group_of(FlightId id);  // a one-flight group, from the spare buffers
+  bool body_wanted(const NodeState& n, const Flight& f) const;
   void start_writeback(const std::vector<FlightId>& flights, Now now);
 
   // resilience (engine_resilience.cpp)
@@ -357,6 +364,11 @@ class EngineImpl {
   std::deque<ErasedKey> erased_;  ///< finished erases of announcing tiers, for `poll_erased`
   std::string key_buf_;  ///< the local key being built (reused: no allocation on a local hit)
   std::set<std::pair<Instant, FlightId>> soft_deadlines_;  ///< (soft deadline, flight); lazy deletion
+  // Buffers of finished requests, reused by the next ones (spare_pool.hpp).
+  SparePool<std::vector<FlightId>> spare_groups_;
+  SparePool<std::vector<Resolution>> spare_found_;
+  SparePool<std::string> spare_keys_;
+  WritebackBatch writeback_batch_;  ///< start_writeback's scratch (it does not nest)
   local::Xoshiro256 rng_;  ///< XFetch's draws, seeded from Config::seed
   Now last_now_{};         ///< the latest `now` given (a queued load emitted from `cancel` starts then)
 };

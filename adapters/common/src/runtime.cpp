@@ -65,10 +65,11 @@ Runtime::~Runtime() {
   }
 }
 
-void Runtime::await_reply(core::Ticket ticket, std::function<void(core::Reply)> on_reply) {
+void Runtime::await_reply(core::Ticket ticket, ReplyHandler on_reply) {
   const std::uint32_t slot = core::slot_of(ticket);
   if (slot >= waiting_.size()) waiting_.resize(std::max<std::size_t>(slot + 1, waiting_.size() * 2));
-  waiting_[slot] = {ticket, std::move(on_reply)};
+  waiting_[slot].ticket = ticket;
+  waiting_[slot].on_reply = std::move(on_reply);
   pump();
 }
 

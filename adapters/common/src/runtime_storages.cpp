@@ -12,16 +12,25 @@ constexpr std::size_t kMaxPoolSize = 10'000;  // connections per storage: more i
 drivers::CompletionSink Runtime::make_sink() {
   drivers::CompletionSink sink;
   std::weak_ptr<bool> alive = alive_;
+  // Inside a driver's batch the completions share one clock read and one pump (at its end).
   sink.fetched = [this, alive](core::IoId id, core::FetchResult r) {
     if (!is_alive(alive)) return;
-    engine().complete_fetch(id, std::move(r), real_now());
-    pump();
+    engine().complete_fetch(id, std::move(r), in_batch_ ? batch_now_ : real_now());
+    if (!in_batch_) pump();
   };
   sink.written = [this, alive](core::IoId id, core::IoStatus s) {
     if (!is_alive(alive)) return;
     if (flushes_.count(id)) return finish_flush(id, s);
-    engine().complete_write(id, s, real_now());
-    pump();
+    engine().complete_write(id, s, in_batch_ ? batch_now_ : real_now());
+    if (!in_batch_) pump();
+  };
+  sink.batch = [this, alive](bool begin) {
+    if (!is_alive(alive)) return;
+    in_batch_ = begin;
+    if (begin)
+      batch_now_ = real_now();
+    else
+      pump();
   };
   return sink;
 }

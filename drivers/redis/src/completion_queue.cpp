@@ -4,11 +4,15 @@
 
 namespace cacheme::drivers::redis::detail {
 
+// One batch for the sink: what one readiness event (or one posted task) completed. The two
+// buffers swap, so neither is reallocated from one batch to the next.
 void CompletionQueue::deliver() {
+  if (done_.empty()) return;
   const std::weak_ptr<CompletionQueue*> alive = alive_;
+  if (sink_.batch) sink_.batch(true);
   while (!done_.empty()) {
-    auto batch = std::exchange(done_, {});
-    for (auto& d : batch) {
+    std::swap(done_, delivering_);
+    for (auto& d : delivering_) {
       if (d.fetch) {
         if (sink_.fetched) sink_.fetched(d.id, std::move(*d.fetch));
       } else if (sink_.written) {
@@ -16,7 +20,9 @@ void CompletionQueue::deliver() {
       }
       if (alive.expired()) return;  // the sink destroyed the storage
     }
+    delivering_.clear();
   }
+  if (sink_.batch) sink_.batch(false);
 }
 
 void CompletionQueue::deliver_later() {

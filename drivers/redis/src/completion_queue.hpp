@@ -53,6 +53,7 @@ class CompletionQueue {
   Reactor& reactor_;
   CompletionSink sink_;
   std::vector<Done> done_;
+  std::vector<Done> delivering_;  // the batch being handed over (its capacity is kept)
   bool posted_ = false;
   bool silent_ = false;
   std::shared_ptr<CompletionQueue*> alive_;  // posted tasks hold a weak_ptr to it

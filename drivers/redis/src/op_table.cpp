@@ -29,7 +29,7 @@ void OpTable::abandon(core::IoId id) {
   retire(it);
 }
 
-void OpTable::retire(std::unordered_map<std::uint64_t, Entry>::iterator it) {
+void OpTable::retire(Map::iterator it) {
   if (it->second.state == State::done && it->second.commands == 0) held_.erase(it);
 }
 

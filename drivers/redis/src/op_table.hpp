@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory_resource>
 #include <unordered_map>
 
 #include "cacheme/core/ids.hpp"
@@ -21,6 +22,8 @@ class OpTable {
  public:
   /// `cap`: the most operations held at once (> 0).
   explicit OpTable(std::size_t cap) : cap_(cap) {}
+  OpTable(const OpTable&) = delete;
+  OpTable& operator=(const OpTable&) = delete;
 
   /// Whether one more operation may start; when not, it is counted as overloaded.
   bool admit() {
@@ -64,10 +67,14 @@ class OpTable {
     std::uint32_t commands = 0;  // in hiredis, reply not yet back
     State state = State::live;
   };
-  void retire(std::unordered_map<std::uint64_t, Entry>::iterator it);
+  using Map = std::pmr::unordered_map<std::uint64_t, Entry>;
+  void retire(Map::iterator it);
 
   std::size_t cap_;
-  std::unordered_map<std::uint64_t, Entry> held_;
+  // Every operation inserts one node and erases it: the pool hands the freed nodes (and
+  // bucket arrays) back to the next operations instead of to malloc.
+  std::pmr::unsynchronized_pool_resource nodes_;
+  Map held_{&nodes_};
   std::size_t outstanding_ = 0;
   std::uint64_t abandoned_ = 0;
   std::uint64_t overloaded_ = 0;

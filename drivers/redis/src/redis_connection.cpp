@@ -18,6 +18,8 @@ constexpr std::chrono::milliseconds kMaxBackoff{2000};
 // hiredis 0.14 has no connect timeout: a silent peer would hold the first connect forever.
 constexpr std::chrono::milliseconds kConnectTimeout{3000};
 constexpr std::size_t kInlineArgs = 8;
+// Command records kept for reuse per connection: a pipeline's worth and then some.
+constexpr std::size_t kSpareRequests = 64;
 
 Connection* self_of(void* p) { return static_cast<Connection*>(p); }
 
@@ -130,11 +132,15 @@ bool Connection::send(std::span<const std::string_view> args, ReplyFn fn) {
     argv[i] = args[i].data();
     lens[i] = args[i].size();
   }
-  auto req = std::make_unique<Request>(Request{this, std::move(fn)});
+  std::unique_ptr<Request> req = take_request();
+  req->fn = std::move(fn);
   // Fails when hiredis is disconnecting or freeing the context; fn is then never called.
   if (redisAsyncCommandArgv(ac_, &Connection::on_reply, req.get(), static_cast<int>(args.size()), argv, lens) !=
-      REDIS_OK)
+      REDIS_OK) {
+    req->fn = nullptr;
+    recycle(std::move(req));
     return false;
+  }
   req.release();
   ++in_flight_;
   sent_at_.push_back(std::chrono::steady_clock::now());
@@ -248,13 +254,27 @@ void Connection::on_ready(Interest ready) {
 }
 
 void Connection::on_reply(redisAsyncContext*, void* reply, void* privdata) noexcept {
-  const std::unique_ptr<Request> req(static_cast<Request*>(privdata));
+  std::unique_ptr<Request> req(static_cast<Request*>(privdata));
   Connection* c = req->conn;
   --c->in_flight_;
   if (!c->sent_at_.empty()) c->sent_at_.pop_front();
   // A nullptr reply means the context is being freed: pick this connection no more.
   if (!reply && c->state_ == State::up) c->state_ = State::dying;
   req->fn(static_cast<const redisReply*>(reply));
+  req->fn = nullptr;  // its captures go now, not when the record is reused
+  c->recycle(std::move(req));  // a connection is never destroyed inside one of its replies
+}
+
+// A command's record, from the spare ones when there are (one allocation less per command).
+std::unique_ptr<Connection::Request> Connection::take_request() {
+  if (spare_requests_.empty()) return std::make_unique<Request>(Request{this, nullptr});
+  std::unique_ptr<Request> req = std::move(spare_requests_.back());
+  spare_requests_.pop_back();
+  return req;
+}
+
+void Connection::recycle(std::unique_ptr<Request> req) {
+  if (spare_requests_.size() < kSpareRequests) spare_requests_.push_back(std::move(req));
 }
 
 void Connection::on_connect(const redisAsyncContext* ac, int status) noexcept {

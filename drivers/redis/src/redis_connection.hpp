@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -118,6 +119,8 @@ class Connection {
   static void ev_del_write(void* self) noexcept;
   static void ev_cleanup(void* self) noexcept;
 
+  std::unique_ptr<Request> take_request();
+  void recycle(std::unique_ptr<Request> req);
   void set_interest(Interest interest);
   void on_ready(Interest ready);
   void send_handshake();
@@ -143,6 +146,7 @@ class Connection {
   // Send time of every command whose reply has not arrived, oldest first (hiredis answers in
   // order): the pool closes a connection whose oldest reply is overdue.
   std::deque<std::chrono::steady_clock::time_point> sent_at_;
+  std::vector<std::unique_ptr<Request>> spare_requests_;  // records of answered commands, for reuse
   std::uint64_t ups_ = 0;
   std::size_t handshake_left_ = 0;
   std::optional<long long> client_id_;

@@ -1,4 +1,4 @@
-// The connection pool: N hiredis connections, least-loaded pick, background reconnects.
+// The connection pool: N hiredis connections, a pipelining O(1) pick, background reconnects.
 #pragma once
 
 #include <chrono>
@@ -54,8 +54,9 @@ class Pool final : private ConnectionListener {
 
   /// Connects the first connection.
   void start();
-  /// The up connection with the fewest commands in flight (round-robin among equals), or
-  /// nullptr when none is up.
+  /// An up connection, in O(1): the current one until it has a pipeline's depth of commands
+  /// in flight, then the next (the least loaded of a few when all are busy); nullptr when none
+  /// is up.
   Connection* pick();
   /// The connection `key` belongs to (by hash), so that commands on one key keep their order;
   /// another up connection while that one is down; nullptr when none is up.
@@ -86,7 +87,7 @@ class Pool final : private ConnectionListener {
   PoolListener& listener_;
   std::vector<std::unique_ptr<Connection>> conns_;
   std::vector<Connection*> dirty_;  // connections with buffered commands
-  std::size_t next_ = 0;  // where the next pick starts scanning
+  std::size_t next_ = 0;  // the connection `pick` fills now
   std::chrono::milliseconds reply_deadline_;  // timeout + margin
   TimerId watchdog_ = 0;
   std::uint64_t reconnects_ = 0;

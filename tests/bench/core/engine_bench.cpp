@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <numeric>
 #include <random>
 #include <string>
@@ -13,6 +15,20 @@
 #include "cacheme/core/engine.hpp"
 #include "cacheme/local/local_store.hpp"
 #include "cacheme/local/zipf.hpp"
+
+// A counting global operator new (this binary only): the `*_allocations` rows report heap
+// allocations per request, so that a change that adds one to the hot path shows.
+namespace {
+std::size_t g_allocations = 0;  // one thread: the benchmark's
+}  // namespace
+
+[[gnu::noinline]] void* operator new(std::size_t size) {
+  ++g_allocations;
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -159,6 +175,33 @@ void full_miss(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(full_miss);
+
+// Heap allocations per request of the two rows above, once the engine has warmed up (its
+// tables and spare buffers sized): `allocs_per_op`. A remote hit allocates its ticket's value
+// list, the fetch effect's key list and key, and the decoded value (a shared string and its
+// bytes); what the storage and the adapter add is not counted here.
+template <bool Miss>
+void allocations(benchmark::State& state) {
+  Bench b(Miss, true);
+  const auto keys = make_keys(Miss ? 1'000'000 : kKeys, Miss ? "m" : "k");
+  const std::string stored = codec::make_entry(codec::Id::raw, 0, 0, std::string(100, 'x'));
+  std::size_t i = 0;
+  auto one = [&] {
+    b.engine.get(b.node, keys[i], Miss ? source_of(keys[i]) : core::SourceRef{}, b.now);
+    b.settle(Miss ? nullptr : &stored);
+    if (++i == keys.size()) i = 0;
+  };
+  for (int warm = 0; warm < 1000; ++warm) one();
+  const std::size_t before = g_allocations;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    one();
+    ++n;
+  }
+  state.counters["allocs_per_op"] = static_cast<double>(g_allocations - before) / static_cast<double>(n ? n : 1);
+}
+BENCHMARK(allocations<false>)->Name("remote_hit_allocations")->Iterations(100'000);
+BENCHMARK(allocations<true>)->Name("full_miss_allocations")->Iterations(100'000);
 
 // Not the engine: this machine's latency of one dependent read from a random cache line of a
 // `state.range(0)`-MiB array (a pointer chase). A cold local hit waits on three such reads one

@@ -23,6 +23,11 @@ namespace cacheme::drivers {
 struct CompletionSink {
   std::function<void(core::IoId, core::FetchResult)> fetched;  ///< fetches
   std::function<void(core::IoId, core::IoStatus)> written;  ///< stores and erases
+  /// Optional. A driver that hands over several completions in a row calls `batch(true)`
+  /// before the first and `batch(false)` after the last, so that the receiver acts once for
+  /// all of them (the runtime reads the clock and runs its pump once per batch, not once per
+  /// completion). A driver that never calls it gets one action per completion.
+  std::function<void(bool begin)> batch = nullptr;
 };
 
 /// Options common to every storage, from `Storage{url, options}`; URL query parameters

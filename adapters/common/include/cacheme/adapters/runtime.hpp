@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cacheme/adapters/reply_handler.hpp"
 #include "cacheme/drivers/invalidation.hpp"
 #include "cacheme/drivers/reactor.hpp"
 #include "cacheme/drivers/storage.hpp"
@@ -125,8 +126,10 @@ class Runtime {
   /// storage is registered at once: cancelling it then only changes what the caller is told.)
   bool cancel_registration(std::uint64_t id);
 
-  /// Calls `on_reply` with the reply of `ticket` when it comes; then runs the pump.
-  void await_reply(core::Ticket ticket, std::function<void(core::Reply)> on_reply);
+  /// Calls `on_reply` with the reply of `ticket` when it comes; then runs the pump. The
+  /// handler lives in the ticket's slot until then (no allocation when it fits, see
+  /// `ReplyHandler`).
+  void await_reply(core::Ticket ticket, ReplyHandler on_reply);
 
   /// Detaches the caller of `ticket` (DESIGN.md §3 rule 10): its `on_reply` gets a reply with
   /// `operation_aborted`, queued for delivery; the flights it waited on go on for the others.
@@ -165,7 +168,7 @@ class Runtime {
  private:
   struct LoadBatch;
   struct Delivery {
-    std::function<void(core::Reply)> on_reply;
+    ReplyHandler on_reply;
     core::Reply reply;
   };
 
@@ -194,7 +197,7 @@ class Runtime {
   std::uint64_t local_stores_ = 0;
   struct Waiting {
     core::Ticket ticket;
-    std::function<void(core::Reply)> on_reply;
+    ReplyHandler on_reply;
   };
   std::vector<Waiting> waiting_;  ///< by core::slot_of(ticket)
   std::deque<Delivery> ready_;    ///< replies known, not yet handed to their caller
@@ -209,6 +212,8 @@ class Runtime {
   std::uint64_t next_flush_id_ = 1ull << 62;  ///< ids of flushes, apart from the engine's
   bool pumping_ = false;
   bool pump_again_ = false;
+  bool in_batch_ = false;  ///< inside a driver's batch of completions (CompletionSink::batch)
+  core::Now batch_now_{};  ///< the clock, read once at the batch's start
   std::unordered_map<core::TierId, std::unique_ptr<drivers::InvalidationChannel>> channels_;
   std::function<void(std::string_view)> on_remote_drop_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
