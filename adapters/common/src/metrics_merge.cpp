@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct Family {
   std::vector<std::string> comments;
   std::vector<std::string> order;        ///< sample keys (`name{labels}`)
   std::map<std::string, double> values;  ///< by key
+  std::set<std::string, std::less<>> verbatim;  ///< lines that are no sample, kept as they are
 };
 
 std::string format(double v) {
@@ -50,7 +52,7 @@ class Merger {
       double v = 0;
       if (space == std::string_view::npos ||
           std::from_chars(line.data() + space + 1, line.data() + line.size(), v).ec != std::errc{}) {
-        if (!f.values.count(std::string(line))) f.order.emplace_back(line), f.values[std::string(line)] = 0;
+        if (f.verbatim.emplace(line).second) f.order.emplace_back(line);
         continue;  // not a sample: kept once, as it is
       }
       const std::string key(line.substr(0, space));
@@ -67,7 +69,7 @@ class Merger {
       for (const auto& c : f.comments) out += c + '\n';
       for (const auto& key : f.order) {
         out += key;
-        if (key.find(' ') == std::string::npos) out += ' ' + format(f.values.at(key));
+        if (!f.verbatim.count(key)) out += ' ' + format(f.values.at(key));
         out += '\n';
       }
     }
