@@ -44,6 +44,21 @@ void json_counts(std::ostream& out, const std::map<std::string, std::uint64_t>& 
   out << '}';
 }
 
+// "a / b / c" over the run's engines.
+std::string engine_list(const RunResult& r, const std::function<std::string(const EngineReport&)>& cell) {
+  std::string out;
+  for (const auto& e : r.engines) out += (out.empty() ? "" : " / ") + cell(e);
+  return out.empty() ? "-" : out;
+}
+
+// Requests per second if every engine had a core of its own: the requests over the CPU time of
+// the engine that needed most (the others finish earlier).
+double cpu_bound_rate(const RunResult& r) {
+  double busiest = 0;
+  for (const auto& e : r.engines) busiest = std::max(busiest, e.cpu_s);
+  return busiest > 0 ? double(r.requests) / busiest : 0;
+}
+
 using RowAdder = std::function<void(std::string, const std::function<std::string(const RunResult&)>&)>;
 
 // A cell of tier `t`'s row: "-" where a run has no such tier or (for `health`) no remote storage.
@@ -121,6 +136,11 @@ void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
   row("requests/s", [](const RunResult& r) { return fixed(requests_per_second(r), 0); });
   row("CPU user+sys (s)", [](const RunResult& r) { return fixed(r.cpu_s, 3); });
   row("CPU per request (us)", [](const RunResult& r) { return r.requests ? fixed(r.cpu_s * 1e6 / double(r.requests), 3) : "-"; });
+  if (std::any_of(runs.begin(), runs.end(), [](const RunResult& r) { return !r.engines.empty(); })) {
+    row("engines: requests", [](const RunResult& r) { return engine_list(r, [](const EngineReport& e) { return std::to_string(e.requests); }); });
+    row("engines: thread CPU (s)", [](const RunResult& r) { return engine_list(r, [](const EngineReport& e) { return fixed(e.cpu_s, 3); }); });
+    row("requests / busiest engine CPU-s", [](const RunResult& r) { return r.engines.empty() ? "-" : fixed(cpu_bound_rate(r), 0); });
+  }
   row("loads", [](const RunResult& r) { return std::to_string(r.loads); });
   row("hits", [](const RunResult& r) { return std::to_string(r.hits); });
   row("coalesced", [](const RunResult& r) { return std::to_string(r.coalesced); });
@@ -180,6 +200,12 @@ void print_run_json(std::ostream& out, const RunResult& r) {
         << ", \"stale_served\": " << x.stale_served << ", \"fail_safe\": " << x.fail_safe
         << ", \"early_refreshes\": " << x.early_refreshes << ", \"negative_hits\": " << x.negative_hits
         << ", \"loads_queued\": " << x.loads_queued << "}";
+  }
+  if (!r.engines.empty()) {
+    out << ", \"engines\": [";
+    for (std::size_t i = 0; i < r.engines.size(); ++i)
+      out << (i ? ", " : "") << "{\"requests\": " << r.engines[i].requests << ", \"cpu_s\": " << fixed(r.engines[i].cpu_s, 4) << '}';
+    out << "], \"requests_per_busiest_engine_cpu_s\": " << fixed(cpu_bound_rate(r), 1);
   }
   out << ", \"commands\": ";
   json_counts(out, r.commands);

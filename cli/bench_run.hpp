@@ -77,6 +77,13 @@ struct TierReport {
   std::optional<drivers::StorageHealth> health;  ///< none for a local tier
 };
 
+/// One engine of a `--threads` run: its share of the requests and the CPU time its thread
+/// spent on them (its own clock, so another process's load on the machine does not change it).
+struct EngineReport {
+  std::uint64_t requests = 0;
+  double cpu_s = 0;
+};
+
 /// The figures of one run (DESIGN.md §8 defines each).
 struct RunResult {
   std::string chain;  ///< the URLs, comma-separated, redacted (passwords as ***)
@@ -98,6 +105,7 @@ struct RunResult {
   double latency_p50_us = 0, latency_p90_us = 0, latency_p99_us = 0, latency_p999_us = 0, latency_max_us = 0;  ///< per call
   double cpu_s = 0;  ///< user + system CPU time of the process during the replay
   int threads = 0;   ///< engines (`--threads`); 0: the single libevent engine
+  std::vector<EngineReport> engines;  ///< per engine (`--threads` only)
   std::vector<TierReport> tiers;  ///< in chain order
   ResilienceResult resilience;
 };

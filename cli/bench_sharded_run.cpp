@@ -10,6 +10,8 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <time.h>
+
 #include <future>
 #include <iostream>
 #include <thread>
@@ -47,6 +49,7 @@ class ShardReplayer {
   // Starts `workers` workers on the engine's strand; `finished` is set when the queue is done.
   void start(int workers) {
     ::asio::dispatch(cm_.get_executor(), [this, workers] {
+      cpu_started_ = thread_cpu_seconds();
       if (keys_.empty()) return finish(Clock::now());
       for (int i = 0; i < workers && next_ < keys_.size(); ++i) issue();
     });
@@ -55,8 +58,17 @@ class ShardReplayer {
   std::uint64_t loads() const { return loads_; }
   std::uint64_t errors() const { return errors_; }
   std::vector<std::uint32_t>& latencies() { return latencies_us_; }
+  /// CPU time the engine's thread spent on its share (read once `finished` is set).
+  double cpu_s() const { return cpu_s_; }
+  std::size_t requests() const { return keys_.size(); }
 
  private:
+  static double thread_cpu_seconds() {
+    timespec t{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+  }
+
   // One request; its callback (on the strand, never inside `get`) issues the worker's next.
   void issue() {
     if (next_ >= keys_.size()) return;
@@ -77,7 +89,10 @@ class ShardReplayer {
             });
   }
 
-  void finish(Clock::time_point at) { finished_.set_value(at); }
+  void finish(Clock::time_point at) {
+    cpu_s_ = thread_cpu_seconds() - cpu_started_;
+    finished_.set_value(at);
+  }
 
   asio::Cacheme& cm_;
   BuiltNode<std::string> node_;
@@ -85,6 +100,7 @@ class ShardReplayer {
   const RunOptions& options_;
   std::size_t next_ = 0;
   std::uint64_t loads_ = 0, errors_ = 0;
+  double cpu_started_ = 0, cpu_s_ = 0;
   std::vector<std::uint32_t> latencies_us_;
   std::promise<Clock::time_point> finished_;
 };
@@ -134,6 +150,7 @@ struct Replay {
   double cpu_s = 0;
   std::uint64_t loads = 0, errors = 0;
   std::vector<std::uint32_t> latencies_us;
+  std::vector<EngineReport> engines;
 };
 
 // Splits the workload by owner, starts every engine's workers together, waits for the last.
@@ -160,6 +177,7 @@ Replay replay(Front& front, const Node& node, const Workload& workload, const Ru
     r.loads += s->loads();
     r.errors += s->errors();
     r.latencies_us.insert(r.latencies_us.end(), s->latencies().begin(), s->latencies().end());
+    r.engines.push_back({s->requests(), s->cpu_s()});
   }
   return r;
 }
@@ -214,6 +232,7 @@ RunResult run_sharded_benchmark(const Workload& workload, const RunOptions& opti
   result.cpu_s = r.cpu_s;
   result.loads = r.loads;
   result.errors = r.errors;
+  result.engines = std::move(r.engines);
   set_latencies(result, r.latencies_us);
   result.tiers = tier_reports(names, options.chain, stats, [&](const std::string& name) { return front.storage_health(name); });
   return result;
