@@ -35,7 +35,9 @@
 ///
 /// Destruction: requests still pending complete with `operation_aborted` (as with `Cacheme`);
 /// requests started while the front is being destroyed complete with it too, and loads are
-/// cancelled. Destroy the front while no other thread is about to use it.
+/// cancelled. Destroy the front while no other thread is about to use it, and before the
+/// execution contexts its callers' handlers run on (a shard's thread may still be inside its
+/// post of a completion when that context's `run()` returns).
 #pragma once
 
 #include <cstdint>
