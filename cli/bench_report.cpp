@@ -1,10 +1,6 @@
 #include "bench_report.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -48,13 +44,19 @@ void json_counts(std::ostream& out, const std::map<std::string, std::uint64_t>& 
   out << '}';
 }
 
-bool has_gnuplot() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && ::access((std::filesystem::path(dir) / "gnuplot").c_str(), X_OK) == 0) return true;
-  return false;
+// "a / b / c" over the run's engines.
+std::string engine_list(const RunResult& r, const std::function<std::string(const EngineReport&)>& cell) {
+  std::string out;
+  for (const auto& e : r.engines) out += (out.empty() ? "" : " / ") + cell(e);
+  return out.empty() ? "-" : out;
+}
+
+// Requests per second if every engine had a core of its own: the requests over the CPU time of
+// the engine that needed most (the others finish earlier).
+double cpu_bound_rate(const RunResult& r) {
+  double busiest = 0;
+  for (const auto& e : r.engines) busiest = std::max(busiest, e.cpu_s);
+  return busiest > 0 ? double(r.requests) / busiest : 0;
 }
 
 using RowAdder = std::function<void(std::string, const std::function<std::string(const RunResult&)>&)>;
@@ -123,6 +125,8 @@ void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
     rows.emplace_back(std::move(label), std::move(cells));
   };
   row("chain", [](const RunResult& r) { return r.chain; });
+  if (std::any_of(runs.begin(), runs.end(), [](const RunResult& r) { return r.threads > 0; }))
+    row("threads (engines)", [](const RunResult& r) { return r.threads ? std::to_string(r.threads) : "1 (libevent)"; });
   row("workers", [](const RunResult& r) { return std::to_string(r.workers); });
   row("requests", [](const RunResult& r) { return std::to_string(r.requests); });
   row("distinct keys", [](const RunResult& r) { return std::to_string(r.distinct_keys); });
@@ -130,6 +134,13 @@ void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
   row("floor (s)", [](const RunResult& r) { return fixed(r.floor_s, 3); });
   row("time / floor", [](const RunResult& r) { return r.floor_s > 0 ? fixed(r.time_s / r.floor_s, 2) : "-"; });
   row("requests/s", [](const RunResult& r) { return fixed(requests_per_second(r), 0); });
+  row("CPU user+sys (s)", [](const RunResult& r) { return fixed(r.cpu_s, 3); });
+  row("CPU per request (us)", [](const RunResult& r) { return r.requests ? fixed(r.cpu_s * 1e6 / double(r.requests), 3) : "-"; });
+  if (std::any_of(runs.begin(), runs.end(), [](const RunResult& r) { return !r.engines.empty(); })) {
+    row("engines: requests", [](const RunResult& r) { return engine_list(r, [](const EngineReport& e) { return std::to_string(e.requests); }); });
+    row("engines: thread CPU (s)", [](const RunResult& r) { return engine_list(r, [](const EngineReport& e) { return fixed(e.cpu_s, 3); }); });
+    row("requests / busiest engine CPU-s", [](const RunResult& r) { return r.engines.empty() ? "-" : fixed(cpu_bound_rate(r), 0); });
+  }
   row("loads", [](const RunResult& r) { return std::to_string(r.loads); });
   row("hits", [](const RunResult& r) { return std::to_string(r.hits); });
   row("coalesced", [](const RunResult& r) { return std::to_string(r.coalesced); });
@@ -152,7 +163,9 @@ void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
     row("loads queued", [](const RunResult& r) { return std::to_string(r.resilience.loads_queued); });
   }
   row("latency p50 (us)", [](const RunResult& r) { return fixed(r.latency_p50_us, 0); });
+  row("latency p90 (us)", [](const RunResult& r) { return fixed(r.latency_p90_us, 0); });
   row("latency p99 (us)", [](const RunResult& r) { return fixed(r.latency_p99_us, 0); });
+  row("latency p99.9 (us)", [](const RunResult& r) { return fixed(r.latency_p999_us, 0); });
   row("latency max (us)", [](const RunResult& r) { return fixed(r.latency_max_us, 0); });
   add_tier_rows(runs, row);
 
@@ -172,9 +185,11 @@ void print_run_table(std::ostream& out, const std::vector<RunResult>& runs) {
 void print_run_json(std::ostream& out, const RunResult& r) {
   out << "{\"chain\": " << json_string(r.chain) << ", \"workload\": " << json_string(r.workload)
       << ", \"requests\": " << r.requests << ", \"calls\": " << r.calls << ", \"distinct_keys\": " << r.distinct_keys
-      << ", \"workers\": " << r.workers << ", \"load_latency_ms\": " << r.load_latency_ms
+      << ", \"workers\": " << r.workers << ", \"threads\": " << std::max(r.threads, 1)
+      << ", \"load_latency_ms\": " << r.load_latency_ms
       << ", \"time_s\": " << fixed(r.time_s, 4) << ", \"floor_s\": " << fixed(r.floor_s, 4)
-      << ", \"requests_per_s\": " << fixed(requests_per_second(r), 1) << ", \"loads\": " << r.loads
+      << ", \"requests_per_s\": " << fixed(requests_per_second(r), 1) << ", \"cpu_s\": " << fixed(r.cpu_s, 4)
+      << ", \"loads\": " << r.loads
       << ", \"hits\": " << r.hits << ", \"coalesced\": " << r.coalesced << ", \"errors\": " << r.errors
       << ", \"hit_rate\": " << fixed(r.hit_rate, 6);
   if (r.resilience.shown) {
@@ -186,12 +201,18 @@ void print_run_json(std::ostream& out, const RunResult& r) {
         << ", \"early_refreshes\": " << x.early_refreshes << ", \"negative_hits\": " << x.negative_hits
         << ", \"loads_queued\": " << x.loads_queued << "}";
   }
+  if (!r.engines.empty()) {
+    out << ", \"engines\": [";
+    for (std::size_t i = 0; i < r.engines.size(); ++i)
+      out << (i ? ", " : "") << "{\"requests\": " << r.engines[i].requests << ", \"cpu_s\": " << fixed(r.engines[i].cpu_s, 4) << '}';
+    out << "], \"requests_per_busiest_engine_cpu_s\": " << fixed(cpu_bound_rate(r), 1);
+  }
   out << ", \"commands\": ";
   json_counts(out, r.commands);
   out << ", \"server_commands\": ";
   json_counts(out, r.server_commands);
-  out << ", \"latency_us\": {\"p50\": " << fixed(r.latency_p50_us, 0) << ", \"p99\": " << fixed(r.latency_p99_us, 0)
-      << ", \"max\": " << fixed(r.latency_max_us, 0) << "}, \"tiers\": ";
+  out << ", \"latency_us\": {\"p50\": " << fixed(r.latency_p50_us, 0) << ", \"p90\": " << fixed(r.latency_p90_us, 0)
+      << ", \"p99\": " << fixed(r.latency_p99_us, 0) << ", \"p999\": " << fixed(r.latency_p999_us, 0) << ", \"max\": " << fixed(r.latency_max_us, 0) << "}, \"tiers\": ";
   json_tiers(out, r.tiers);
   out << '}';
 }
@@ -207,37 +228,19 @@ void print_runs_json(std::ostream& out, const std::vector<RunResult>& runs) {
 
 void print_runs_csv(std::ostream& out, const std::vector<RunResult>& runs) {
   const auto names = command_names(runs, false);
-  out << "chain,workers,requests,distinct_keys,time_s,floor_s,loads,hits,coalesced,hit_rate,errors,p50_us,p99_us,max_us";
+  out << "chain,workers,requests,distinct_keys,time_s,floor_s,loads,hits,coalesced,hit_rate,errors,p50_us,p99_us,max_us,"
+         "threads,cpu_s,p90_us,p999_us";
   for (const auto& n : names) out << ",sent_" << n;
   out << '\n';
   for (const auto& r : runs) {
     out << '"' << r.chain << "\"," << r.workers << ',' << r.requests << ',' << r.distinct_keys << ',' << fixed(r.time_s, 4)
         << ',' << fixed(r.floor_s, 4) << ',' << r.loads << ',' << r.hits << ',' << r.coalesced << ','
         << fixed(r.hit_rate, 6) << ',' << r.errors << ',' << fixed(r.latency_p50_us, 0) << ','
-        << fixed(r.latency_p99_us, 0) << ',' << fixed(r.latency_max_us, 0);
+        << fixed(r.latency_p99_us, 0) << ',' << fixed(r.latency_max_us, 0) << ',' << std::max(r.threads, 1) << ','
+        << fixed(r.cpu_s, 4) << ',' << fixed(r.latency_p90_us, 0) << ',' << fixed(r.latency_p999_us, 0);
     for (const auto& n : names) out << ',' << count_of(r.commands, n);
     out << '\n';
   }
-}
-
-std::string plot_runs(const std::string& svg_path, const std::vector<RunResult>& runs) {
-  if (!has_gnuplot()) return "gnuplot is not installed (apt install gnuplot-nox); no plot written";
-  const auto dir = std::filesystem::temp_directory_path() / ("cacheme-plot-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  {
-    std::ofstream data(dir / "runs.dat");
-    for (std::size_t i = 0; i < runs.size(); ++i)
-      data << i << " \"" << runs[i].chain << " (" << runs[i].workers << ")\" " << runs[i].time_s << ' ' << runs[i].floor_s << '\n';
-    std::ofstream script(dir / "plot.gp");
-    script << "set terminal svg size 900,500\nset output '" << svg_path << "'\n"
-           << "set style data histograms\nset style fill solid 0.8\nset ylabel 'seconds'\nset xtics rotate by -20\n"
-           << "set title 'cacheme-bench: time and load-bound floor'\n"
-           << "plot '" << (dir / "runs.dat").string() << "' using 3:xtic(2) title 'time', '' using 4 title 'floor'\n";
-  }
-  const std::string command = "gnuplot '" + (dir / "plot.gp").string() + "' 2>&1";
-  const int status = std::system(command.c_str());
-  std::filesystem::remove_all(dir);
-  return status == 0 ? "" : "gnuplot failed to draw " + svg_path;
 }
 
 bool write_to(const std::string& target, const std::function<void(std::ostream&)>& write) {

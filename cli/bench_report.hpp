@@ -23,8 +23,9 @@ void print_runs_json(std::ostream& out, const std::vector<RunResult>& runs);
 /// A header line and one line per run.
 void print_runs_csv(std::ostream& out, const std::vector<RunResult>& runs);
 
-/// Draws time and floor per run into `svg_path` with gnuplot. Returns an empty string on
-/// success, else one line saying why not (gnuplot missing, ...).
+/// Draws into `svg_path` with gnuplot (bench_plot.cpp): time and floor per run on an axis from
+/// 0, and the latency percentiles p50, p90, p99, p99.9 per run on a log scale. Returns an
+/// empty string on success, else one line saying why not (gnuplot missing, ...).
 std::string plot_runs(const std::string& svg_path, const std::vector<RunResult>& runs);
 
 /// Writes with `write` to `target`: "-" is stdout, anything else a file. False if unwritable.

@@ -9,13 +9,11 @@
 
 #include <unordered_set>
 
-#include "cacheme/adapters/password_source.hpp"
 #include "cacheme/libevent/cacheme.hpp"
 #include "cacheme/local/hash.hpp"
 #include "cacheme/local/random.hpp"
 #include "cacheme/redact.hpp"
-#include "mongo_status.hpp"
-#include "redis_info.hpp"
+#include "bench_common.hpp"
 
 namespace cacheme::cli {
 namespace {
@@ -165,72 +163,14 @@ class Replayer {
   ResilienceResult result_;
 };
 
-std::map<std::string, std::uint64_t> operator-(std::map<std::string, std::uint64_t> after,
-                                               const std::map<std::string, std::uint64_t>& before) {
-  // A count can go down when a cluster's master left during the run (its counts with it):
-  // such a difference means nothing, it is dropped rather than wrapped around.
-  for (auto& [name, count] : after) {
-    auto it = before.find(name);
-    if (it != before.end()) count = count > it->second ? count - it->second : 0;
-  }
-  std::erase_if(after, [](const auto& kv) { return kv.second == 0; });
-  return after;
-}
-
-double percentile(std::vector<std::uint32_t>& v, double p) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
-
-// Adds the server's own counts of the storage at `url`: Redis `INFO commandstats`, MongoDB
-// `serverStatus.opcounters`; says on stderr (when `say_missing`) that a MongoDB server does not
-// report them.
-void add_server_counts(const std::string& given_url, std::map<std::string, std::uint64_t>& counts, bool say_missing) {
-  // With password_file= / password_env=, our own connection needs the password too.
-  const std::string url = adapters::resolve_password_source(given_url).value_or(given_url);
-  if (url.rfind("redis://", 0) == 0)
-    for (auto& [name, count] : redis_command_stats(url)) counts[name] += count;
-  if (url.rfind("mongodb://", 0) != 0) return;
-  if (auto ops = mongo_opcounters(url)) {
-    for (auto& [name, count] : *ops) counts[name] += count;
-  } else if (say_missing) {
-    std::cerr << "cacheme-bench: the MongoDB server reports no serverStatus.opcounters: no server_commands for it\n";
-  }
-}
-
 void loop_until(event_base* base, const std::function<bool()>& done) {
   while (!done()) event_base_loop(base, EVLOOP_ONCE);
-}
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
-  return out;
-}
-
-// Each tier's counts (from the node's stats) and its storage's health, after the run.
-std::vector<TierReport> tier_reports(libevent::Cacheme& cm, const std::vector<std::string>& names,
-                                     const std::vector<std::string>& urls, const core::NodeStats& stats) {
-  std::vector<TierReport> tiers;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    TierReport t;
-    t.url = redact_url(urls[i]);
-    if (i < stats.tiers.size()) {
-      t.errors = stats.tiers[i].errors;
-      t.timeouts = stats.tiers[i].timeouts;
-      t.overloaded = stats.tiers[i].overloaded;
-    }
-    t.health = cm.storage_health(names[i]);
-    tiers.push_back(std::move(t));
-  }
-  return tiers;
 }
 
 }  // namespace
 
 RunResult run_benchmark(const Workload& workload, const RunOptions& options, std::optional<RunError>& error) {
+  if (options.threads > 0) return run_sharded_benchmark(workload, options, error);
   RunResult result;
   result.chain = redact_url(join(options.chain));
   result.workload = workload.name;
@@ -247,20 +187,11 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
   libevent::Cacheme cm(base.get(), config);
 
   // Register the chain, tier0, tier1, ... in order.
-  Meta meta{.version = "v1", .caches = {}, .codec = codecs::msgpack};
-  const ResilienceOptions& res = options.resilience;
-  if (res.stale_for) meta.stale_for = *res.stale_for;
-  if (res.soft_timeout) meta.soft_timeout = *res.soft_timeout;
-  if (res.negative_ttl) meta.negative_ttl = *res.negative_ttl;
-  meta.early_refresh = res.early_refresh;
-  meta.max_concurrent_loads = res.max_loads;
   std::vector<std::string> names;
+  for (std::size_t i = 0; i < options.chain.size(); ++i) names.push_back("tier" + std::to_string(i));
+  const Meta meta = bench_meta(options, names);
   std::size_t pending = options.chain.size();
   for (std::size_t i = 0; i < options.chain.size(); ++i) {
-    names.push_back("tier" + std::to_string(i));
-    std::optional<core::Duration> ttl;
-    if (options.ttl) ttl = *options.ttl;
-    meta.caches.push_back({names.back(), ttl});
     adapters::StorageSpec spec{options.chain[i], {}};
     spec.options.pool_size = options.pool_size;
     spec.options.init = options.init;
@@ -296,8 +227,10 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
     return result;
   }
   Replayer replayer(cm, *node, workload, options);
+  const double cpu_before = cpu_seconds();
   replayer.start();
   loop_until(base.get(), [&] { return replayer.finished(); });
+  result.cpu_s = cpu_seconds() - cpu_before;
   // Let the last write-backs land before reading the counts and closing the storages.
   loop_until(base.get(), [&] { return cm.runtime().engine().flights() == 0; });
 
@@ -316,28 +249,19 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
   // Ours too with a cluster (finding the masters); the driver's own refreshes show as the
   // client's `CLUSTER` count.
   result.server_commands.erase("CLUSTER|SLOTS");
-  result.requests = stats.requests;
-  result.calls = workload.batches.empty() ? workload.keys.size() : workload.batches.size();
+  set_node_figures(result, workload, options, stats);
   result.time_s = replayer.seconds();
-  result.floor_s = static_cast<double>(workload.distinct_keys) * static_cast<double>(options.load_latency.count()) /
-                   1000.0 / options.workers;
   result.loads = replayer.loads();
-  result.hits = stats.hits;
-  result.coalesced = stats.coalesced;
   result.errors = replayer.errors();
   result.resilience = replayer.resilience();
-  result.resilience.shown = res.any() || options.ttl.has_value();
+  result.resilience.shown = options.resilience.any() || options.ttl.has_value();
   result.resilience.stale_served = stats.stale_served;
   result.resilience.fail_safe = stats.fail_safe;
   result.resilience.early_refreshes = stats.early_refreshes;
   result.resilience.negative_hits = stats.negative_hits;
   result.resilience.loads_queued = stats.loads_queued;
-  result.hit_rate = stats.hit_rate();
-  auto& lat = replayer.latencies();
-  result.latency_max_us = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
-  result.latency_p50_us = percentile(lat, 0.50);
-  result.latency_p99_us = percentile(lat, 0.99);
-  result.tiers = tier_reports(cm, names, options.chain, stats);
+  set_latencies(result, replayer.latencies());
+  result.tiers = tier_reports(names, options.chain, stats, [&](const std::string& name) { return cm.storage_health(name); });
   return result;
 }
 

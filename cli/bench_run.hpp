@@ -1,6 +1,7 @@
 /// @file bench_run.hpp
-/// One benchmark run: a workload replayed through a real cacheme (libevent adapter, real
-/// drivers) against one chain of storages, by N concurrent workers pulling from one queue.
+/// One benchmark run: a workload replayed through a real cacheme (the libevent adapter, or the
+/// Asio sharded front with `--threads`; real drivers) against one chain of storages, by N
+/// concurrent workers pulling from one queue (one queue per engine with `--threads`).
 #pragma once
 
 #include <chrono>
@@ -50,6 +51,7 @@ struct RunOptions {
   std::size_t pool_size = 0;                ///< 0: each driver's default
   std::uint64_t seed = 1;
   bool progress = false;                    ///< a progress bar on stderr
+  int threads = 0;                          ///< >0: a `ShardedCacheme` of that many engines (Asio)
   ResilienceOptions resilience;
 };
 
@@ -75,6 +77,13 @@ struct TierReport {
   std::optional<drivers::StorageHealth> health;  ///< none for a local tier
 };
 
+/// One engine of a `--threads` run: its share of the requests and the CPU time its thread
+/// spent on them (its own clock, so another process's load on the machine does not change it).
+struct EngineReport {
+  std::uint64_t requests = 0;
+  double cpu_s = 0;
+};
+
 /// The figures of one run (DESIGN.md §8 defines each).
 struct RunResult {
   std::string chain;  ///< the URLs, comma-separated, redacted (passwords as ***)
@@ -93,7 +102,10 @@ struct RunResult {
   double hit_rate = 0;
   std::map<std::string, std::uint64_t> commands;         ///< sent by the client, by name
   std::map<std::string, std::uint64_t> server_commands;  ///< Redis INFO commandstats, MongoDB opcounters; after - before
-  double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;  ///< per call
+  double latency_p50_us = 0, latency_p90_us = 0, latency_p99_us = 0, latency_p999_us = 0, latency_max_us = 0;  ///< per call
+  double cpu_s = 0;  ///< user + system CPU time of the process during the replay
+  int threads = 0;   ///< engines (`--threads`); 0: the single libevent engine
+  std::vector<EngineReport> engines;  ///< per engine (`--threads` only)
   std::vector<TierReport> tiers;  ///< in chain order
   ResilienceResult resilience;
 };
@@ -105,6 +117,12 @@ struct RunError {
 };
 
 /// Runs `workload` against `options.chain`; on a setup failure, `error` is set instead.
+/// With `options.threads` > 0 it runs `run_sharded_benchmark`.
 RunResult run_benchmark(const Workload& workload, const RunOptions& options, std::optional<RunError>& error);
+
+/// The same on a `cacheme::asio::ShardedCacheme` of `options.threads` engines: each engine's
+/// thread replays the requests of the keys it owns, with `workers / threads` workers (rounded
+/// up). No resilience switches, no `get_all` batches.
+RunResult run_sharded_benchmark(const Workload& workload, const RunOptions& options, std::optional<RunError>& error);
 
 }  // namespace cacheme::cli

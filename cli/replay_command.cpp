@@ -31,6 +31,7 @@ struct BenchOptions {
   bool init = false;
   std::string prefix = "cacheme-bench";
   std::size_t pool_size = 0;
+  int threads = 0;  // 0: one engine on libevent; N: a sharded front of N engines (Asio)
   std::string json, csv, plot;
   // resilience (issue 19)
   std::string stale_for, soft_timeout, negative_ttl, source_down_after;
@@ -141,6 +142,8 @@ int run(const BenchOptions& o, bool batched, bool compare) {
   run.seed = o.zipf.seed;
   run.progress = ::isatty(STDERR_FILENO) && o.json != "-" && o.csv != "-";
   if (o.workers < 1) return usage("--workers must be at least 1");
+  run.threads = o.threads;
+  if (o.threads < 0 || o.threads > 256) return usage("--threads must be between 1 and 256");
   const auto latency = parse_duration(o.load_latency);
   if (!latency) return usage("--load-latency: not a duration: " + o.load_latency);
   run.load_latency = *latency;
@@ -165,6 +168,7 @@ int run(const BenchOptions& o, bool batched, bool compare) {
   run.resilience.load_error_rate = o.load_error_rate;
   run.resilience.missing_rate = o.missing_rate;
   run.resilience.max_loads = o.max_loads;
+  if (run.threads > 0 && run.resilience.any()) return usage("--threads takes no resilience switch (not yet)");
 
   Workload workload;
   try {
@@ -238,6 +242,10 @@ void add_common_options(CLI::App* app, BenchOptions& o, bool batched, bool compa
                           : "Storage URLs, comma-separated, read in order (default: SQLite in a temporary folder)")
       ->take_all();
   app->add_option("--workers", o.workers, "Concurrent workers pulling from one queue")->capture_default_str();
+  if (!batched)
+    app->add_option("--threads", o.threads,
+                    "Engines, one per thread (cacheme::asio::ShardedCacheme); each replays the keys it owns "
+                    "with workers/threads workers (default: one engine on libevent)");
   app->add_option("--load-latency", o.load_latency, "How long the loader waits (e.g. 100ms, 0.1s)")->capture_default_str();
   app->add_option("--ttl", o.ttl, "TTL of cached entries (default: none)");
   app->add_option("--stale-for", o.stale_for, "Fail-safe grace period: serve expired values while the source fails");

@@ -31,4 +31,35 @@ NodeStats NodeStats::operator-(const NodeStats& e) const {
   return d;
 }
 
+NodeStats NodeStats::operator+(const NodeStats& o) const {
+  NodeStats s = *this;
+  s.requests += o.requests;
+  s.hits += o.hits;
+  s.coalesced += o.coalesced;
+  s.load_successes += o.load_successes;
+  s.load_failures += o.load_failures;
+  s.load_timeouts += o.load_timeouts;
+  s.loads_cancelled += o.loads_cancelled;
+  s.total_load_time_ns += o.total_load_time_ns;
+  s.stale_served += o.stale_served;
+  s.fail_safe += o.fail_safe;
+  s.negative_hits += o.negative_hits;
+  s.early_refreshes += o.early_refreshes;
+  s.loads_queued += o.loads_queued;
+  s.load_time = load_time + o.load_time;
+  s.remote_invalidations += o.remote_invalidations;
+  s.local_clears += o.local_clears;
+  if (s.tiers.size() < o.tiers.size()) s.tiers.resize(o.tiers.size());
+  for (std::size_t i = 0; i < o.tiers.size(); ++i) {
+    if (s.tiers[i].storage.empty()) s.tiers[i].storage = o.tiers[i].storage;
+    s.tiers[i].hits += o.tiers[i].hits;
+    s.tiers[i].misses += o.tiers[i].misses;
+    s.tiers[i].errors += o.tiers[i].errors;
+    s.tiers[i].timeouts += o.tiers[i].timeouts;
+    s.tiers[i].overloaded += o.tiers[i].overloaded;
+    s.tiers[i].decode_errors += o.tiers[i].decode_errors;
+  }
+  return s;
+}
+
 }  // namespace cacheme::core

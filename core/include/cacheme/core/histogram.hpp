@@ -69,6 +69,15 @@ class DurationHistogram {
     return d;
   }
 
+  /// Both histograms' counts (of the same bounds), e.g. several engines' together.
+  DurationHistogram operator+(const DurationHistogram& other) const {
+    DurationHistogram s = *this;
+    for (std::size_t i = 0; i < s.counts_.size() && i < other.counts_.size(); ++i) s.counts_[i] += other.counts_[i];
+    s.sum_ns_ += other.sum_ns_;
+    s.count_ += other.count_;
+    return s;
+  }
+
  private:
   std::span<const Duration> bounds_;
   std::vector<std::uint64_t> counts_;

@@ -61,6 +61,8 @@ struct NodeStats {
 
   /// The counts of the interval between snapshot `earlier` and this one.
   NodeStats operator-(const NodeStats& earlier) const;
+  /// Both counts together (the shards of a sharded cache); tiers matched by position.
+  NodeStats operator+(const NodeStats& other) const;
 };
 
 }  // namespace cacheme::core

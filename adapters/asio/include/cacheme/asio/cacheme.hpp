@@ -380,8 +380,16 @@ class Cacheme {
   mutable adapters::Runtime runtime_;  // last: destroyed first, while the members above exist
 };
 
+/// The cache a memoized call of `node` goes to: `cm` itself (a `ShardedCacheme` adds the
+/// overload that picks the shard owning the node).
+template <class N>
+Cacheme& shard_for(Cacheme& cm, const N&) {
+  return cm;
+}
+
 /// A function memoized through node `N` under Asio: `fn(args...)` returns `asio::awaitable<T>`
-/// and is the loader on a miss, `to_node(args...)` gives the key and meta.
+/// and is the loader on a miss, `to_node(args...)` gives the key and meta. `cm` is a `Cacheme`
+/// or a `ShardedCacheme` (the call goes to the shard owning the node).
 /// @code
 /// auto user = cacheme::asio::memoize<UserNode>(fetch_user, [](int id) { return UserNode{id}; });
 /// std::shared_ptr<const User> u = co_await user(cm, 42);
@@ -393,18 +401,20 @@ class Memoized {
   Memoized(Fn fn, ToNode to_node) : fn_(std::move(fn)), to_node_(std::move(to_node)) {}
 
   /// The memoized value for `args`, as an awaitable.
-  template <class... Args>
-  auto operator()(Cacheme& cm, const Args&... args) const {
+  template <class Cache, class... Args>
+  auto operator()(Cache& cm, const Args&... args) const {
     return async_call(cm, DefaultToken{}, args...);
   }
 
   /// The memoized value for `args`, with any completion token.
-  template <class Token, class... Args>
-  auto async_call(Cacheme& cm, Token&& token, const Args&... args) const {
+  template <class Token, class Cache, class... Args>
+  auto async_call(Cache& cache, Token&& token, const Args&... args) const {
     using T = node_value_t<N>;
     Loader<T> loader = [fn = fn_, tuple = std::make_tuple(args...)]() { return std::apply(fn, tuple); };
+    N node = to_node_(args...);
+    Cacheme& cm = shard_for(cache, node);
     return cm.initiate_value<T>(
-        [&cm, node = to_node_(args...), loader = std::move(loader)]() {
+        [&cm, node = std::move(node), loader = std::move(loader)]() {
           const detail::LoaderRef<T, Loader<T>> ref{&cm.get_executor(), &loader};
           return cm.runtime().cache().get(node, adapters::real_now(), ref.source());
         },
