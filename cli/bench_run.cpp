@@ -195,7 +195,7 @@ RunResult run_benchmark(const Workload& workload, const RunOptions& options, std
     adapters::StorageSpec spec{options.chain[i], {}};
     spec.options.pool_size = options.pool_size;
     spec.options.init = options.init;
-    cm.register_storage(names.back(), spec, [&, url = options.chain[i]](std::error_code ec) {
+    cm.register_storage(names[i], spec, [&, url = options.chain[i]](std::error_code ec) {
       if (ec && !error) error = RunError{"cannot register storage " + redact_url(url) + ": " + ec.message()};
       --pending;
     });
