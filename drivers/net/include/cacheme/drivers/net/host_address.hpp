@@ -29,8 +29,10 @@ class HostAddress {
   /// `host`'s address is `address` (found at registration); IP literals are never looked up.
   HostAddress(std::string host, std::string address);
   ~HostAddress();
-  HostAddress(HostAddress&&) noexcept;
-  HostAddress& operator=(HostAddress&&) noexcept;
+  /// Takes `other`'s address and any lookup in flight (the lookup's thread holds shared state only).
+  HostAddress(HostAddress&& other) noexcept;
+  /// Takes `other`'s address and any lookup in flight; a lookup of this one still running is dropped.
+  HostAddress& operator=(HostAddress&& other) noexcept;
   HostAddress(const HostAddress&) = delete;
   HostAddress& operator=(const HostAddress&) = delete;
 

@@ -38,8 +38,9 @@ Result<Url> parse_url(std::string_view url);
 /// Operations batched into one statement by default: a multi-row read or upsert of 64 rows is
 /// still a cheap statement, and 64 turn ~20,000 statements/s of single-key work into a few hundred.
 inline constexpr std::size_t kDefaultBatch = 64;
-/// The largest `batch` and `pipeline` accepted.
+/// The largest `batch` accepted.
 inline constexpr std::size_t kMaxBatch = 1024;
+/// The largest `pipeline` accepted (statements in flight on one PostgreSQL connection).
 inline constexpr std::size_t kMaxPipeline = 64;
 
 /// The options an SQL driver runs with, after URL query parameters override `StorageOptions`.
