@@ -185,7 +185,12 @@ TEST_CASE("postgres: a server restart in the middle of a pipeline", "[sql][pipel
   std::optional<std::string> value;
   const auto deadline = Clock::now() + 15s;
   while (!value && Clock::now() < deadline) {
-    auto r = c.fetch({"r:1"});
+    // Not c.fetch (5 s): a fetch queued behind a connect to the recovering server completes only
+    // when that connect times out (connect_timeout, 5 s by default).
+    const auto io = c.id();
+    c.storage->start(cacheme::core::FetchRequest{io, {1}, {"r:1"}});
+    REQUIRE(c.loop.run_until([&] { return c.fetched.count(io.v) > 0; }, 15s));
+    const auto& r = c.fetched[io.v];
     if (r.status == cacheme::core::IoStatus::ok) value = r.values.at(0).value_or("(miss)");
     else c.loop.run_for(100ms);
   }
