@@ -46,6 +46,7 @@ struct Call {
   int stage = 0;  ///< 0: issuing, 1: answered inline, 2: waiting
   bool filled = false;
   core::ValueInfo info;
+  std::chrono::steady_clock::time_point begin;
 };
 
 // N workers pulling calls from one queue; each call is a get (or a get_all) of the built node.
@@ -59,7 +60,8 @@ class Replayer {
 
   void start() {
     started_ = Clock::now();
-    for (int i = 0; i < options_.workers && next_ < total_; ++i) work();
+    calls_.resize(static_cast<std::size_t>(std::max(options_.workers, 0)));
+    for (std::size_t w = 0; w < calls_.size() && next_ < total_; ++w) work(w);
   }
   bool finished() const { return done_ == total_; }
   double seconds() const { return std::chrono::duration<double>(finished_ - started_).count(); }
@@ -97,25 +99,28 @@ class Replayer {
   }
 
   // Issues calls until one is left waiting; its callback resumes this worker. A call answered
-  // at once (a local hit) loops here instead of recursing.
-  void work() {
+  // at once (a local hit) loops here instead of recursing. The worker's call state lives in
+  // `calls_` (one per worker, reused), so a call allocates nothing of the harness's own.
+  void work(std::size_t worker) {
+    Call& call = calls_[worker];
     while (next_ < total_) {
       const std::size_t i = next_++;
-      auto state = std::make_shared<Call>();
-      const auto begin = Clock::now();
-      auto finish = [this, state, begin](std::error_code ec) {
-        record(begin, ec, *state);
-        if (state->stage == 0) {
-          state->stage = 1;
+      call = Call{};
+      call.begin = Clock::now();
+      auto finish = [this, worker](std::error_code ec) {
+        Call& c = calls_[worker];
+        record(c.begin, ec, c);
+        if (c.stage == 0) {
+          c.stage = 1;
         } else {
-          work();
+          work(worker);
         }
       };
       if (workload_.batches.empty()) {
         const std::uint64_t key = workload_.keys[i];
-        state->filled = filled_.count(key) > 0;
+        call.filled = filled_.count(key) > 0;
         cm_.get(node_, std::to_string(key), loader_for(key),
-                [finish](std::error_code ec, std::shared_ptr<const std::string>) { finish(ec); }, {.info = &state->info});
+                [finish](std::error_code ec, std::shared_ptr<const std::string>) { finish(ec); }, {.info = &call.info});
       } else {
         std::vector<std::string> keys;
         std::vector<Loader> loaders;
@@ -126,8 +131,8 @@ class Replayer {
         cm_.get_all(node_, keys, loaders,
                     [finish](std::error_code ec, std::vector<std::shared_ptr<const std::string>>) { finish(ec); });
       }
-      if (state->stage == 1) continue;
-      state->stage = 2;
+      if (call.stage == 1) continue;
+      call.stage = 2;
       return;
     }
   }
@@ -160,6 +165,7 @@ class Replayer {
   Progress progress_;
   local::Xoshiro256 rng_{options_.seed};
   std::unordered_set<std::uint64_t> filled_;  ///< keys a load produced a value for
+  std::vector<Call> calls_;                   ///< each worker's call in progress
   ResilienceResult result_;
 };
 

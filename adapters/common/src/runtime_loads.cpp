@@ -15,22 +15,27 @@ void LoadCancellation::cancel() {
   if (auto fn = std::exchange(fn_, nullptr)) fn();
 }
 
-/// One LoadRequest: a loader per key; the core hears of it when the last key is done.
+/// One LoadRequest: a loader per key; the core hears of it when the last key is done. One
+/// allocation for the batch and one for its keys: each key's cancellation lives in its entry
+/// and is handed to the loader as a pointer that shares the batch's ownership.
 struct Runtime::LoadBatch {
+  struct Key {
+    Result<core::AnyValue> result = fail(errc::no_loader);
+    LoadCancellation cancel;
+    bool finished = false;  ///< a loader that answers twice is heard once
+  };
   core::LoadId id;
   core::NodeId node;
-  std::vector<Result<core::AnyValue>> results;
-  std::vector<std::shared_ptr<LoadCancellation>> cancels;
-  std::vector<bool> finished;  ///< a loader that answers twice is heard once
+  std::vector<Key> keys;  ///< sized once: the cancellations' addresses stay put
   std::size_t remaining = 0;
 };
 
 // Tells every loader of the batch to stop. What a cancel function throws (user code under
 // libevent) goes to the exception sink, never up through the pump or a C callback.
 void Runtime::cancel_batch(LoadBatch& batch) {
-  for (auto& c : batch.cancels) {
+  for (auto& k : batch.keys) {
     try {
-      c->cancel();
+      k.cancel.cancel();
     } catch (...) {
       if (on_exception_) (*on_exception_)(std::current_exception());
     }
@@ -42,10 +47,8 @@ void Runtime::start_load(core::LoadRequest req) {
   auto batch = std::make_shared<LoadBatch>();
   batch->id = req.id;
   batch->node = req.node;
-  batch->results.resize(req.sources.size(), fail(errc::no_loader));
+  batch->keys = std::vector<LoadBatch::Key>(req.sources.size());
   batch->remaining = req.sources.size();
-  batch->finished.assign(req.sources.size(), false);
-  for (std::size_t i = 0; i < req.sources.size(); ++i) batch->cancels.push_back(std::make_shared<LoadCancellation>());
   loads_.emplace(req.id.v, batch);
   std::weak_ptr<bool> alive = alive_;
   for (std::size_t i = 0; i < req.sources.size(); ++i) {
@@ -58,7 +61,7 @@ void Runtime::start_load(core::LoadRequest req) {
       continue;
     }
     try {
-      thunk->start(done, batch->cancels[i]);
+      thunk->start(done, std::shared_ptr<LoadCancellation>(batch, &batch->keys[i].cancel));
     } catch (const std::exception& e) {
       done(fail(errc::load_failed), e.what());
     } catch (...) {
@@ -69,16 +72,19 @@ void Runtime::start_load(core::LoadRequest req) {
 
 void Runtime::finish_load_key(const std::shared_ptr<LoadBatch>& batch, std::size_t i, Result<core::AnyValue> r,
                               std::string_view message) {
-  LoadCancellation& cancel = *batch->cancels[i];
+  LoadBatch::Key& key = batch->keys[i];
   const auto it = loads_.find(batch->id.v);
-  if (cancel.cancelled() || it == loads_.end() || it->second != batch || batch->finished[i]) return;  // ignored
-  batch->finished[i] = true;
-  cancel.finished();
+  if (key.cancel.cancelled() || it == loads_.end() || it->second != batch || key.finished) return;  // ignored
+  key.finished = true;
+  key.cancel.finished();
   if (!r && !message.empty()) load_errors_[batch->node.v] = std::string(message);
-  batch->results[i] = std::move(r);
+  key.result = std::move(r);
   if (--batch->remaining > 0) return;
   loads_.erase(it);
-  engine().complete_load(batch->id, std::move(batch->results), real_now());
+  std::vector<Result<core::AnyValue>> results;
+  results.reserve(batch->keys.size());
+  for (auto& k : batch->keys) results.push_back(std::move(k.result));
+  engine().complete_load(batch->id, std::move(results), real_now());
   pump();
 }
 

@@ -26,13 +26,20 @@ struct EventWatch {
   std::shared_ptr<const ReadyFn> on_ready;  // copied before each call: watch() may replace it
 };
 
+/// One timer slot, reused: its libevent event is created once and re-armed by each
+/// `call_after` that takes the slot. A timer's id is its slot and the slot's generation, so
+/// cancelling a timer that already fired (its slot reused since) does nothing.
 struct EventTimer {
   ~EventTimer() {
     if (ev) event_free(ev);
   }
+  TimerId id() const noexcept { return (TimerId{generation} << 32) | slot; }
+
   event* ev = nullptr;
   EventReactor* owner = nullptr;
-  TimerId id = 0;
+  std::uint32_t slot = 0;
+  std::uint32_t generation = 0;
+  bool armed = false;
   std::function<void()> fn;
 };
 
@@ -83,6 +90,11 @@ EventReactor::~EventReactor() {
     posted.swap(posted_);
   }
   watches_.clear();
+  // Functions first, one at a time, slots intact: a destructor may cancel another timer.
+  for (auto& t : timers_) {
+    t->armed = false;
+    std::exchange(t->fn, nullptr);
+  }
   timers_.clear();
   if (post_event_) event_free(post_event_);
 }
@@ -109,22 +121,50 @@ void EventReactor::unwatch(int fd) {
 }
 
 TimerId EventReactor::call_after(std::chrono::milliseconds delay, std::function<void()> fn) {
-  auto t = std::make_unique<detail::EventTimer>();
-  t->owner = this;
-  t->id = next_timer_++;
-  t->fn = std::move(fn);
-  t->ev = evtimer_new(base_, &EventReactor::on_timer, t.get());
+  detail::EventTimer& t = take_timer();
+  t.fn = std::move(fn);
+  t.armed = true;
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(delay < delay.zero() ? delay.zero() : delay);
   timeval tv{};
   tv.tv_sec = static_cast<decltype(tv.tv_sec)>(us.count() / 1000000);
   tv.tv_usec = static_cast<decltype(tv.tv_usec)>(us.count() % 1000000);
-  evtimer_add(t->ev, &tv);
-  const TimerId id = t->id;
-  timers_.emplace(id, std::move(t));
-  return id;
+  evtimer_add(t.ev, &tv);
+  return t.id();
 }
 
-void EventReactor::cancel(TimerId id) { timers_.erase(id); }
+// A free slot (a new one when none is free), its generation advanced: ids never repeat, and
+// never are 0 (which callers use for "no timer").
+detail::EventTimer& EventReactor::take_timer() {
+  if (free_timers_.empty()) {
+    auto t = std::make_unique<detail::EventTimer>();
+    t->owner = this;
+    t->slot = static_cast<std::uint32_t>(timers_.size());
+    t->ev = evtimer_new(base_, &EventReactor::on_timer, t.get());
+    timers_.push_back(std::move(t));
+    free_timers_.push_back(timers_.back()->slot);
+  }
+  detail::EventTimer& t = *timers_[free_timers_.back()];
+  free_timers_.pop_back();
+  ++t.generation;
+  return t;
+}
+
+// Disarms slot `t` and frees it for reuse; its function is returned, not destroyed here (it
+// may be running, or own objects whose destructors call back into this reactor).
+std::function<void()> EventReactor::release_timer(detail::EventTimer& t) {
+  t.armed = false;
+  free_timers_.push_back(t.slot);
+  return std::exchange(t.fn, nullptr);
+}
+
+void EventReactor::cancel(TimerId id) {
+  const auto slot = static_cast<std::uint32_t>(id);
+  if (slot >= timers_.size()) return;
+  detail::EventTimer& t = *timers_[slot];
+  if (!t.armed || t.id() != id) return;  // fired or cancelled already
+  evtimer_del(t.ev);
+  release_timer(t);  // the function is destroyed on return
+}
 
 void EventReactor::post(std::function<void()> fn) {
   bool wake = false;
@@ -155,12 +195,11 @@ void EventReactor::on_post(evutil_socket_t, short, void* self) noexcept {
 
 void EventReactor::on_timer(evutil_socket_t, short, void* arg) noexcept {
   auto* t = static_cast<detail::EventTimer*>(arg);
-  auto& timers = t->owner->timers_;
-  const auto it = timers.find(t->id);
-  if (it == timers.end()) return;
-  const auto owned = std::move(it->second);  // keeps fn alive while it runs; freed afterwards
-  timers.erase(it);
-  owned->fn();
+  if (!t->armed) return;
+  // The slot is free before fn runs (fn may set timers, or destroy the reactor: *t is not
+  // touched afterwards); fn itself is freed on return.
+  const std::function<void()> fn = t->owner->release_timer(*t);
+  fn();
 }
 
 }  // namespace cacheme::adapters::libevent

@@ -1,4 +1,6 @@
 #include "redis_connection.hpp"
+#include "reply_blocks.hpp"
+#include "resp_format.hpp"
 
 #include <algorithm>
 #include <array>
@@ -17,7 +19,6 @@ constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 // hiredis 0.14 has no connect timeout: a silent peer would hold the first connect forever.
 constexpr std::chrono::milliseconds kConnectTimeout{3000};
-constexpr std::size_t kInlineArgs = 8;
 // Command records kept for reuse per connection: a pipeline's worth and then some.
 constexpr std::size_t kSpareRequests = 64;
 
@@ -60,6 +61,7 @@ void Connection::connect() {
   // A peer that vanished without a FIN or RST (a partition, a dead host) is noticed by the
   // kernel's keepalive probes (15 s idle, then 3 probes 5 s apart: hiredis's defaults).
   redisEnableKeepAlive(&ac->c);
+  ac->c.reader->fn = &reply_block_functions();  // one block per reply, reused (reply_blocks.hpp)
   ac_ = ac;
   fd_ = ac->c.fd;
   state_ = State::connecting;
@@ -116,27 +118,12 @@ void Connection::abort(std::string why) {
 bool Connection::send(std::span<const std::string_view> args, ReplyFn fn) {
   if (!ac_ || args.empty() || state_ == State::dying || state_ == State::closed) return false;
   if (state_ == State::up && !kills_.empty()) send_kills();  // never inside the handshake
-  std::array<const char*, kInlineArgs> argv_inline;
-  std::array<std::size_t, kInlineArgs> len_inline;
-  std::vector<const char*> argv_heap;
-  std::vector<std::size_t> len_heap;
-  const char** argv = argv_inline.data();
-  std::size_t* lens = len_inline.data();
-  if (args.size() > kInlineArgs) {
-    argv_heap.resize(args.size());
-    len_heap.resize(args.size());
-    argv = argv_heap.data();
-    lens = len_heap.data();
-  }
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    argv[i] = args[i].data();
-    lens[i] = args[i].size();
-  }
+  command_.clear();
+  append_command(command_, args);
   std::unique_ptr<Request> req = take_request();
   req->fn = std::move(fn);
   // Fails when hiredis is disconnecting or freeing the context; fn is then never called.
-  if (redisAsyncCommandArgv(ac_, &Connection::on_reply, req.get(), static_cast<int>(args.size()), argv, lens) !=
-      REDIS_OK) {
+  if (redisAsyncFormattedCommand(ac_, &Connection::on_reply, req.get(), command_.data(), command_.size()) != REDIS_OK) {
     req->fn = nullptr;
     recycle(std::move(req));
     return false;

@@ -157,6 +157,7 @@ class Connection {
   bool flushing_ = false;        // inside flush(): hiredis asking for writability means it is full
   int in_hiredis_ = 0;           // depth of our calls into redisAsyncHandleRead/Write
   std::string last_error_;
+  std::string command_;  // the command being sent, formatted (reused: no allocation per command)
   std::chrono::milliseconds backoff_;
   TimerId reconnect_timer_ = 0;
   TimerId connect_timer_ = 0;

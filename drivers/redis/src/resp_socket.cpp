@@ -1,4 +1,5 @@
 #include "resp_socket.hpp"
+#include "resp_format.hpp"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -111,18 +112,7 @@ bool RespSocket::send(std::span<const std::string_view> args) {
   return true;
 }
 
-void RespSocket::queue(std::span<const std::string_view> args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  for (std::string_view a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  char* cmd = nullptr;
-  const int n = redisFormatCommandArgv(&cmd, static_cast<int>(argv.size()), argv.data(), lens.data());
-  if (n > 0) out_.append(cmd, static_cast<std::size_t>(n));
-  redisFreeCommand(cmd);
-}
+void RespSocket::queue(std::span<const std::string_view> args) { append_command(out_, args); }
 
 void RespSocket::write_some() {
   while (!out_.empty()) {

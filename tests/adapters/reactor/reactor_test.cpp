@@ -235,6 +235,29 @@ TEMPLATE_LIST_TEST_CASE("timers fire in order and cancel works", "[reactor]", ca
   CHECK(fired == std::vector<int>{0, 1, 2, 3, 4});
 }
 
+TEMPLATE_LIST_TEST_CASE("a fired or cancelled timer's id never cancels a later timer", "[reactor]",
+                        cacheme::test::Loops) {
+  TestType loop;
+  auto& r = loop.reactor();
+  int fired = 0;
+  const auto first = r.call_after(0ms, [&] { ++fired; });
+  REQUIRE(loop.run_until([&] { return fired == 1; }));
+  const auto cancelled = r.call_after(50ms, [&] { fired += 100; });
+  r.cancel(cancelled);
+  // Later timers may reuse what the first two held; their ids differ, and the old ids are dead.
+  const auto second = r.call_after(0ms, [&] { ++fired; });
+  const auto third = r.call_after(1ms, [&] { ++fired; });
+  CHECK(second != first);
+  CHECK(second != cancelled);
+  CHECK(third != first);
+  CHECK(third != cancelled);
+  r.cancel(first);
+  r.cancel(cancelled);
+  REQUIRE(loop.run_until([&] { return fired == 3; }));
+  loop.run_for(60ms);
+  CHECK(fired == 3);
+}
+
 TEMPLATE_LIST_TEST_CASE("post is thread-safe and runs on the loop thread in order", "[reactor]",
                         cacheme::test::Loops) {
   TestType loop;

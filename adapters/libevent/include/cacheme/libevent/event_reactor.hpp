@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "cacheme/drivers/reactor.hpp"
 
@@ -61,14 +62,17 @@ class EventReactor final : public drivers::Reactor {
  private:
   static void on_post(int fd, short what, void* self) noexcept;
   static void on_timer(int fd, short what, void* timer) noexcept;
+  detail::EventTimer& take_timer();
+  std::function<void()> release_timer(detail::EventTimer& t);
 
   event_base* base_;
   event* post_event_ = nullptr;
   std::mutex post_mutex_;
   std::deque<std::function<void()>> posted_;  // guarded by post_mutex_
   std::map<int, std::unique_ptr<detail::EventWatch>> watches_;
-  std::map<drivers::TimerId, std::unique_ptr<detail::EventTimer>> timers_;
-  drivers::TimerId next_timer_ = 1;
+  std::vector<std::unique_ptr<detail::EventTimer>> timers_;  // by slot; see detail::EventTimer
+  std::vector<std::uint32_t> free_timers_;                   // slots not armed
+
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed (on_post)
 };
 
