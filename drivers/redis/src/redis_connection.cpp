@@ -21,6 +21,8 @@ constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr std::chrono::milliseconds kConnectTimeout{3000};
 // Command records kept for reuse per connection: a pipeline's worth and then some.
 constexpr std::size_t kSpareRequests = 64;
+// Bytes of read buffer a connection keeps between bursts of replies.
+constexpr std::size_t kReadBufferKept = 64 * 1024;
 
 Connection* self_of(void* p) { return static_cast<Connection*>(p); }
 
@@ -62,6 +64,9 @@ void Connection::connect() {
   // kernel's keepalive probes (15 s idle, then 3 probes 5 s apart: hiredis's defaults).
   redisEnableKeepAlive(&ac->c);
   ac->c.reader->fn = &reply_block_functions();  // one block per reply, reused (reply_blocks.hpp)
+  // hiredis frees an idle read buffer past 16 KiB and grows a new one on the next burst of
+  // replies (large blocks, each a malloc_consolidate); keep up to 64 KiB per connection.
+  ac->c.reader->maxbuf = kReadBufferKept;
   ac_ = ac;
   fd_ = ac->c.fd;
   state_ = State::connecting;
