@@ -276,8 +276,13 @@ class LinkedQueue {
   template <class Table>
   void move_to_back(Table& t, std::uint32_t id) noexcept {
     if (id == tail_) return;
-    unlink(t, id);
-    push_back(t, id);
+    // Only links move: the node keeps its queue and the summed weight its value.
+    const Link l = t.link(id);
+    (l.prev == kNoNode ? head_ : t.link(l.prev).next) = l.next;
+    t.link(l.next).prev = l.prev;  // not the tail: it has a next
+    t.link(id) = {tail_, kNoNode};
+    t.link(tail_).next = id;
+    tail_ = id;
   }
 
   /// Adjusts the summed weight after a member's weight changed from `from` to `to`.
