@@ -110,7 +110,7 @@ TEST_CASE("a lifetime past the 32-bit birth times' 49.7 days saturates, never wr
   CHECK(tlfu->lifetimes().expired.counts().back() == 1);
 }
 
-TEST_CASE("a full store keeps one birth time per entry, without growth slack", "[store][lifetime]") {
+TEST_CASE("a full store holds nodes (with their birth times), links and index, no more", "[store][lifetime]") {
   constexpr std::size_t kEntries = 100'000;
   auto store = std::move(*make_local_store("local://lru?size=100000", 1));
   for (std::size_t k = 0; k < kEntries; ++k) store->insert("key" + std::to_string(k), value(1), std::nullopt, kT0);
