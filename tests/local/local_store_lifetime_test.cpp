@@ -80,13 +80,43 @@ TEST_CASE("clear removes every entry and timer; the store works on", "[store]") 
   }
 }
 
-TEST_CASE("a full store keeps one birth time per entry, without growth slack", "[store][lifetime]") {
+TEST_CASE("lifetimes count from the birth's millisecond", "[store][lifetime]") {
+  auto store = std::move(*make_local_store("local://lru?size=1", 1));
+  store->insert("a", value(1), std::nullopt, kT0 + 400us);
+  store->insert("b", value(2), std::nullopt, kT0 + 3s);  // evicts "a": lived 3 s - 0.4 ms
+  const auto& evicted = store->lifetimes().evicted;
+  REQUIRE(evicted.count() == 1);
+  CHECK(evicted.sum_ns() == 3'000'000'000);  // the birth floored to kT0: up to 1 ms more
+}
+
+TEST_CASE("a lifetime past the 32-bit birth times' 49.7 days saturates, never wraps", "[store][lifetime]") {
+  constexpr auto kLater = 50 * 24h;  // 2^32 ms is 49.7 days: a wrapped birth would be 7.3 h old
+  auto lru = std::move(*make_local_store("local://lru?size=1", 1));
+  lru->insert("old", value(1), std::nullopt, kT0);
+  lru->insert("new", value(2), std::nullopt, kT0 + kLater);  // evicts "old"
+  const auto& evicted = lru->lifetimes().evicted;
+  REQUIRE(evicted.count() == 1);
+  CHECK(evicted.counts().back() == 1);  // above the last bound (1 day)
+  CHECK(evicted.sum_ns() >= std::uint64_t{24 * 24} * 3600 * 1'000'000'000);  // at least 24.8 days
+  lru->insert("newer", value(3), std::nullopt, kT0 + kLater + 2s);  // births after it stay exact
+  CHECK(evicted.count() == 2);
+  CHECK((lru->lifetimes().evicted.sum_ns() - std::uint64_t{(1ULL << 31) * 1'000'000}) == 2'000'000'000);
+
+  auto tlfu = std::move(*make_local_store("local://tlfu?size=10", 1));
+  tlfu->insert("old", value(1), kT0 + 60 * 24h, kT0);
+  tlfu->advance(kT0 + kLater);
+  tlfu->advance(kT0 + 61 * 24h);
+  REQUIRE(tlfu->lifetimes().expired.count() == 1);
+  CHECK(tlfu->lifetimes().expired.counts().back() == 1);
+}
+
+TEST_CASE("a full store holds nodes (with their birth times), links and index, no more", "[store][lifetime]") {
   constexpr std::size_t kEntries = 100'000;
   auto store = std::move(*make_local_store("local://lru?size=100000", 1));
   for (std::size_t k = 0; k < kEntries; ++k) store->insert("key" + std::to_string(k), value(1), std::nullopt, kT0);
-  // Nodes (one 64-byte line each, the newcomer's included), their 8-byte queue links, the
-  // index (2^17 slots of 8 bytes) and 8 bytes of birth time per entry; the empty timer wheel's
-  // sentinels are the slack. Doubling the birth times' vector past 100,001 ids added 248 KiB.
-  const std::size_t exact = (64 + 8 + 8) * (kEntries + 1) + (std::size_t{1} << 17) * 8;
+  // Nodes (one 64-byte line each, the newcomer's included, the birth time inside) and their
+  // 8-byte queue links, the index (2^17 slots of 8 bytes); the empty timer wheel's sentinels
+  // are the slack. Birth times by id beside the nodes added 8 bytes per entry, weights 4.
+  const std::size_t exact = (64 + 8) * (kEntries + 1) + (std::size_t{1} << 17) * 8;
   CHECK(store->memory_bytes() <= exact + 16 * 1024);
 }

@@ -80,6 +80,25 @@ TEST_CASE("LRU bounds the summed weight", "[lru]") {
   CHECK(lru.weight() <= 10);
 }
 
+TEST_CASE("weights set after unweighted entries count; replacing one reweighs", "[lru]") {
+  LruPolicy<std::uint64_t> lru(10, 1);
+  const auto ignore = [](std::uint32_t) {};
+  lru.insert(1, {}, 1, ignore);  // no weights held yet: every weight is 1
+  lru.insert(2, {}, 1, ignore);
+  const std::size_t unweighted = lru.memory_bytes();
+  lru.insert(3, {}, 5, ignore);  // the first weight other than 1: 1 and 2 keep weight 1
+  CHECK(lru.weight() == 7);
+  CHECK(lru.memory_bytes() > unweighted);  // the weights are held now
+  lru.insert(2, {}, 3, ignore);  // replaced with weight 3
+  CHECK(lru.weight() == 9);
+  lru.insert(4, {}, 2, ignore);  // 11 > 10: key 1 (weight 1) leaves
+  CHECK(lru.peek(1) == kNoNode);
+  CHECK(lru.weight() == 10);
+  lru.insert(5, {}, 1, ignore);  // 11 > 10: key 3 (weight 5) leaves
+  CHECK(lru.peek(3) == kNoNode);
+  CHECK(lru.weight() == 6);
+}
+
 TEST_CASE("LRU applies buffered hits in order, across several batches, before evicting", "[lru]") {
   constexpr std::uint64_t kKeys = 100;  // three full batches of hits and part of a fourth
   LruPolicy<std::uint64_t> lru(kKeys, 5);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -45,6 +46,7 @@ class PolicyStore final : public LocalStore {
     if (id == kNoNode) return {};
     const TimedValue& entry = policy_.value(id);
     if (entry.expiry_ns <= now.time_since_epoch().count()) [[unlikely]] {  // expired, not yet swept
+      keep_epoch(now);
       wheel_.cancel(id);
       record_expired(id);
       policy_.remove(id);
@@ -57,7 +59,7 @@ class PolicyStore final : public LocalStore {
   }
 
   void insert(std::string_view key, AnyValue value, std::optional<Instant> expiry, Instant now) override {
-    advance(now);
+    advance(now);  // also keeps the birth times' epoch (see `keep_epoch`)
     const std::uint32_t weight = weigher_ ? std::max<std::uint32_t>(weigher_(key, value), 1) : 1;
     const std::int64_t expiry_ns = expiry ? expiry->time_since_epoch().count() : TimedValue::kNever;
     const std::uint32_t id = policy_.insert(key, TimedValue{std::move(value), expiry_ns}, weight,
@@ -66,7 +68,7 @@ class PolicyStore final : public LocalStore {
                                               record_evicted(victim, now);
                                             });
     if (id == kNoNode) return;
-    born(id, now);
+    policy_.stamp(id) = stamp_of(now);
     if (expiry) {
       // Node ids stay below the entry capacity (plus the newcomer an insert holds for a
       // moment): give the wheel exactly that, once a TTL appears at all.
@@ -81,7 +83,6 @@ class PolicyStore final : public LocalStore {
     const std::uint32_t id = policy_.peek(key);
     if (id == kNoNode) return false;
     wheel_.cancel(id);
-    take_birth(id);
     policy_.remove(id);
     return true;
   }
@@ -90,12 +91,12 @@ class PolicyStore final : public LocalStore {
     const std::uint64_t capacity = policy_.capacity();
     policy_ = Policy<std::string, TimedValue>(capacity, seed_);
     wheel_ = TimerWheel(std::max(now, wheel_.now()), {this, &PolicyStore::expiry_of});
-    born_ns_.assign(born_ns_.size(), kUnborn);
   }
 
   const EntryLifetimes& lifetimes() const override { return lifetimes_; }
 
   void advance(Instant now) override {
+    keep_epoch(now);
     wheel_.advance(now, [this](std::uint32_t id) {
       record_expired(id);
       policy_.remove(id);
@@ -106,7 +107,7 @@ class PolicyStore final : public LocalStore {
   std::size_t size() const override { return policy_.size(); }
   std::size_t capacity() const override { return static_cast<std::size_t>(policy_.capacity()); }
   std::size_t memory_bytes() const override {
-    return policy_.memory_bytes() + wheel_.memory_bytes() + born_ns_.capacity() * sizeof(std::int64_t);
+    return policy_.memory_bytes() + wheel_.memory_bytes();
   }
 
  private:
@@ -124,42 +125,63 @@ class PolicyStore final : public LocalStore {
     if (address != 0) __builtin_prefetch(reinterpret_cast<const void*>(address - sizeof(long)), 1);
   }
 
-  // Insertion times live beside the nodes, by id, not in them: a node is exactly one cache line
-  // and the hit path must not read a second one. kUnborn marks a free id, or a newcomer that
+  // Birth times live in the nodes' 32-bit stamps (a hit never reads them), in milliseconds
+  // since `epoch_ms_`, plus one: 0 marks a node that has not been born, a newcomer that
   // W-TinyLFU's admission rejected inside `insert` (it never entered, so it has no lifetime).
-  static constexpr std::int64_t kUnborn = INT64_MIN;
+  // A birth is floored to its millisecond: a lifetime counts up to 1 ms more than it lasted
+  // (none when times are whole milliseconds). 32 bits of milliseconds span 49.7 days from the
+  // epoch; when `now` passes that, `rebase` moves the epoch to 2^31 ms (24.8 days) before now
+  // and births older than the new epoch saturate to it: such an entry counts as having lived
+  // 24.8 days or more (above the histogram's last bound, 1 day), never wraps round to a short life.
+  static constexpr std::uint32_t kUnborn = 0;
+  static constexpr std::int64_t kNsPerMs = 1'000'000;
+  static constexpr std::int64_t kRebasedAge = std::int64_t{1} << 31;  // ms from the new epoch to now
 
-  void born(std::uint32_t id, Instant now) {
-    if (id >= born_ns_.size()) grow_births(id);
-    born_ns_[id] = now.time_since_epoch().count();
+  static std::int64_t ms_of(Instant t) {
+    return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
-  // Ids of an unweighted store stay below its capacity + 1 (see `insert`): growth stops there,
-  // where doubling would overshoot by up to 2 x (2.5 bytes per entry at 100,000 entries).
-  void grow_births(std::uint32_t id) {
-    std::size_t want = std::max<std::size_t>(std::size_t{id} + 1, 2 * born_ns_.size());
-    if (!weigher_) want = std::min<std::size_t>(want, static_cast<std::size_t>(policy_.capacity()) + 1);
-    born_ns_.reserve(std::max<std::size_t>(want, std::size_t{id} + 1));
-    born_ns_.resize(std::size_t{id} + 1, kUnborn);
+  // The stamp of a birth at `now` (`keep_epoch(now)` has run); a `now` before the epoch (time
+  // never goes back in the engine) counts from the epoch.
+  std::uint32_t stamp_of(Instant now) const {
+    return static_cast<std::uint32_t>(std::max<std::int64_t>(ms_of(now) - epoch_ms_, 0) + 1);
   }
-  std::int64_t take_birth(std::uint32_t id) {
-    if (id >= born_ns_.size()) return kUnborn;
-    return std::exchange(born_ns_[id], kUnborn);
+  // Sets the epoch at the first `now`, and rebases it before a stamp would pass 32 bits.
+  void keep_epoch(Instant now) {
+    const std::int64_t ms = ms_of(now);
+    if (!has_epoch_) {
+      epoch_ms_ = ms;
+      has_epoch_ = true;
+    } else if (ms - epoch_ms_ + 1 > std::int64_t{UINT32_MAX}) {
+      rebase(ms - kRebasedAge - epoch_ms_);
+    }
   }
+  // Moves the epoch `shift` ms later; older births saturate to the new epoch (O(entries), once
+  // per 24.8 days at most).
+  void rebase(std::int64_t shift) {
+    epoch_ms_ += shift;
+    policy_.for_each_live([&](std::uint32_t id) {
+      std::uint32_t& stamp = policy_.stamp(id);
+      if (stamp != kUnborn) stamp = static_cast<std::uint32_t>(std::max<std::int64_t>(std::int64_t{stamp} - shift, 1));
+    });
+  }
+  std::int64_t birth_ns(std::uint32_t stamp) const { return (epoch_ms_ + stamp - 1) * kNsPerMs; }
+
   void record_evicted(std::uint32_t id, Instant now) {
-    const std::int64_t birth = take_birth(id);
-    if (birth != kUnborn) lifetimes_.evicted.record(core::Duration(now.time_since_epoch().count() - birth));
+    const std::uint32_t stamp = policy_.stamp(id);
+    if (stamp != kUnborn) lifetimes_.evicted.record(core::Duration(now.time_since_epoch().count() - birth_ns(stamp)));
   }
   // Counted to the expiry itself, not to when the wheel or a lookup noticed it.
   void record_expired(std::uint32_t id) {
-    const std::int64_t birth = take_birth(id);
-    if (birth != kUnborn) lifetimes_.expired.record(core::Duration(policy_.value(id).expiry_ns - birth));
+    const std::uint32_t stamp = policy_.stamp(id);
+    if (stamp != kUnborn) lifetimes_.expired.record(core::Duration(policy_.value(id).expiry_ns - birth_ns(stamp)));
   }
 
   Policy<std::string, TimedValue> policy_;
   TimerWheel wheel_;
   Weigher weigher_;
   std::uint64_t seed_;
-  std::vector<std::int64_t> born_ns_;
+  std::int64_t epoch_ms_ = 0;  // of the birth times' stamps (see `keep_epoch`)
+  bool has_epoch_ = false;
   EntryLifetimes lifetimes_;
 };
 

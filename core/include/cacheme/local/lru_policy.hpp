@@ -61,8 +61,8 @@ class LruPolicy {
     if (id != kNoNode) {
       auto& n = table_[id];
       n.value = std::move(value);
-      queue_.reweigh(n.weight, weight);
-      n.weight = weight;
+      queue_.reweigh(table_.weight(id), weight);
+      table_.set_weight(id, weight);
       queue_.move_to_back(table_, id);
     } else {
       id = table_.add(key, h, std::move(value), weight);
@@ -91,6 +91,13 @@ class LruPolicy {
   Value& value(std::uint32_t id) noexcept { return table_[id].value; }
   /// The value of the live node `id`, read-only.
   const Value& value(std::uint32_t id) const noexcept { return table_[id].value; }
+  /// The 32 bits of node `id` that the policy leaves to its owner (0 when the key was added).
+  std::uint32_t& stamp(std::uint32_t id) noexcept { return table_[id].stamp; }
+  /// Calls `f(id)` for every live node.
+  template <class F>
+  void for_each_live(F&& f) {
+    table_.for_each_live(f);
+  }
 
   /// Live entries.
   std::size_t size() const noexcept { return table_.size(); }

@@ -39,15 +39,16 @@ enum class Queue : std::uint8_t {
 inline constexpr std::size_t kCacheLine = 64;
 
 /// One cached entry. With string keys and the engine's entries (a shared value and its expiry)
-/// it is exactly one cache line: value 24, key 31 (30 inline bytes), queue 1, hash 4, weight 4;
-/// a hit reads that one line.
+/// it is exactly one cache line: value 24, key 31 (30 inline bytes), queue 1, hash 4, stamp 4;
+/// a hit reads that one line. The weight is not here: most stores weigh nothing (every weight
+/// is 1), so the table keeps weights apart, and only once one differs from 1 (`NodeTable::weight`).
 template <class Key, class Value>
 struct alignas(std::is_same_v<Key, std::string> ? kCacheLine : alignof(std::uint64_t)) Node {
   [[no_unique_address]] Value value{};
   typename KeyTraits<Key>::Stored key{};
   Queue queue = Queue::none;
-  std::uint32_t hash = 0;    ///< the low 32 bits of the key's seeded hash
-  std::uint32_t weight = 1;  ///< what the entry counts against the capacity
+  std::uint32_t hash = 0;   ///< the low 32 bits of the key's seeded hash
+  std::uint32_t stamp = 0;  ///< the table's owner's (the engine's store: the birth time); 0 when added
 };
 
 /// A node's place in its queue, kept apart from the nodes in one dense array (8 bytes per
@@ -112,7 +113,8 @@ class NodeTable {
     Traits::assign(n.key, key);
     n.value = std::move(value);
     n.hash = h;
-    n.weight = weight;
+    n.stamp = 0;
+    set_weight(id, weight);
     insert_slot(id);
     ++size_;
     return id;
@@ -138,6 +140,28 @@ class NodeTable {
   /// The queue links of node `id`.
   Link& link(std::uint32_t id) noexcept { return links_[id]; }
 
+  /// What node `id` counts against the capacity: 1 until a weight other than 1 was set.
+  std::uint32_t weight(std::uint32_t id) const noexcept { return weights_.empty() ? 1 : weights_[id]; }
+
+  /// Sets the weight of node `id`. The first weight other than 1 allocates the weights of
+  /// every node (4 bytes each); until then an unweighted store holds none.
+  void set_weight(std::uint32_t id, std::uint32_t weight) {
+    if (weights_.empty()) {
+      if (weight == 1) return;
+      weights_.reserve(nodes_.capacity());
+    }
+    if (weights_.size() < nodes_.size()) weights_.resize(nodes_.size(), 1);
+    weights_[id] = weight;
+  }
+
+  /// Calls `f(id)` for every live node.
+  template <class F>
+  void for_each_live(F&& f) {
+    for (std::uint32_t id = 0; id < nodes_.size(); ++id) {
+      if (nodes_[id].queue != Queue::none) f(id);
+    }
+  }
+
   /// Starts loading what moving the nodes `ids` in their queues will touch: their links, then
   /// their neighbours' links (the second pass waits for the first, all of whose loads overlap).
   void prefetch_moves(std::span<const std::uint32_t> ids) const noexcept {
@@ -161,7 +185,7 @@ class NodeTable {
   /// Bytes held by the slab and the index (long keys' own heap memory excluded).
   std::size_t memory_bytes() const noexcept {
     return nodes_.capacity() * sizeof(NodeType) + links_.capacity() * sizeof(Link) +
-           slots_.capacity() * sizeof(std::uint64_t);
+           slots_.capacity() * sizeof(std::uint64_t) + weights_.capacity() * sizeof(std::uint32_t);
   }
 
  private:
@@ -202,6 +226,7 @@ class NodeTable {
 
   std::vector<NodeType> nodes_;
   std::vector<Link> links_;
+  std::vector<std::uint32_t> weights_;  // by id; empty while every weight is 1
   std::vector<std::uint64_t> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
@@ -233,7 +258,7 @@ class LinkedQueue {
       t.link(tail_).next = id;
     }
     tail_ = id;
-    weight_ += n.weight;
+    weight_ += t.weight(id);
   }
 
   /// Unlinks `id`, which must be in this queue.
@@ -244,15 +269,20 @@ class LinkedQueue {
     (l.prev == kNoNode ? head_ : t.link(l.prev).next) = l.next;
     (l.next == kNoNode ? tail_ : t.link(l.next).prev) = l.prev;
     n.queue = Queue::none;
-    weight_ -= n.weight;
+    weight_ -= t.weight(id);
   }
 
   /// Moves `id`, in this queue, to the most recently used end.
   template <class Table>
   void move_to_back(Table& t, std::uint32_t id) noexcept {
     if (id == tail_) return;
-    unlink(t, id);
-    push_back(t, id);
+    // Only links move: the node keeps its queue and the summed weight its value.
+    const Link l = t.link(id);
+    (l.prev == kNoNode ? head_ : t.link(l.prev).next) = l.next;
+    t.link(l.next).prev = l.prev;  // not the tail: it has a next
+    t.link(id) = {tail_, kNoNode};
+    t.link(tail_).next = id;
+    tail_ = id;
   }
 
   /// Adjusts the summed weight after a member's weight changed from `from` to `to`.

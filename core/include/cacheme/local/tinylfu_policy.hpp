@@ -114,8 +114,8 @@ class TinyLfuPolicy {
     if (id != kNoNode) {
       auto& n = table_[id];
       n.value = std::move(value);
-      queue_of(n.queue).reweigh(n.weight, weight);
-      n.weight = weight;
+      queue_of(n.queue).reweigh(table_.weight(id), weight);
+      table_.set_weight(id, weight);
       apply_hit(id);
       adapt();
     } else {
@@ -146,6 +146,13 @@ class TinyLfuPolicy {
   Value& value(std::uint32_t id) noexcept { return table_[id].value; }
   /// The value of the live node `id`, read-only.
   const Value& value(std::uint32_t id) const noexcept { return table_[id].value; }
+  /// The 32 bits of node `id` that the policy leaves to its owner (0 when the key was added).
+  std::uint32_t& stamp(std::uint32_t id) noexcept { return table_[id].stamp; }
+  /// Calls `f(id)` for every live node.
+  template <class F>
+  void for_each_live(F&& f) {
+    table_.for_each_live(f);
+  }
 
   /// Live entries.
   std::size_t size() const noexcept { return table_.size(); }
@@ -299,8 +306,8 @@ class TinyLfuPolicy {
     while (quota > 0) {
       std::uint32_t id = probation_.head();
       if (id == kNoNode) id = protected_.head();
-      if (id == kNoNode || table_[id].weight > quota) break;
-      quota -= table_[id].weight;
+      if (id == kNoNode || table_.weight(id) > quota) break;
+      quota -= table_.weight(id);
       queue_of(table_[id].queue).unlink(table_, id);
       window_.push_back(table_, id);
     }
@@ -315,8 +322,8 @@ class TinyLfuPolicy {
     window_max_ -= quota;
     while (quota > 0) {
       const std::uint32_t id = window_.head();
-      if (id == kNoNode || table_[id].weight > quota) break;
-      quota -= table_[id].weight;
+      if (id == kNoNode || table_.weight(id) > quota) break;
+      quota -= table_.weight(id);
       window_.unlink(table_, id);
       probation_.push_back(table_, id);
     }
