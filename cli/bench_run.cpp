@@ -56,6 +56,7 @@ class Replayer {
       : cm_(cm), node_(std::move(node)), workload_(w), options_(o),
         total_(w.batches.empty() ? w.keys.size() : w.batches.size()), progress_(o.progress, total_) {
     latencies_us_.reserve(total_);
+    filled_.reserve(w.distinct_keys);  // no rehash while the replay runs
   }
 
   void start() {
