@@ -8,13 +8,10 @@ namespace cacheme::local {
 
 namespace {
 constexpr std::uint64_t kSampledEntries = 1024;
-constexpr std::uint64_t kMaxRate = 8;  // 1 key in 8 at most: evidence at a rate that does not
-                                       // fall with the capacity (see Cadence)
 
-/// The sampling rate: a power of two leaving about `kSampledEntries` entries to simulate, and
-/// at most `kMaxRate`.
+/// The sampling rate: a power of two leaving about `kSampledEntries` entries to simulate.
 std::uint64_t rate_for(std::uint64_t capacity) noexcept {
-  return std::bit_floor(std::clamp<std::uint64_t>(capacity / kSampledEntries, 1, kMaxRate));
+  return std::bit_floor(std::max<std::uint64_t>(capacity / kSampledEntries, 1));
 }
 }  // namespace
 
