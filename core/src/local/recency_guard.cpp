@@ -20,6 +20,7 @@ RecencyGuard::RecencyGuard(std::uint64_t capacity, double period, std::uint64_t 
     : mask_(rate_for(capacity) - 1),
       lru_(std::max<std::uint64_t>(capacity / rate_for(capacity), 1), seed),
       period_(std::max<std::uint64_t>(static_cast<std::uint64_t>(period * static_cast<double>(lru_.capacity())), 1)),
+      deadline_(period_),
       early_z2_(early_z * early_z),
       early_min_(early_min) {}
 
@@ -34,7 +35,8 @@ void RecencyGuard::record_sampled(std::uint32_t hash, bool hit) {
     // and a lead that an own-only hit undoes in between was not sure.
     const std::uint64_t discordant = lru_only_ + own_only_;
     const double lead = static_cast<double>(lru_only_) - static_cast<double>(own_only_);
-    early_ = discordant >= early_min_ && lead > 0 && lead * lead >= early_z2_ * static_cast<double>(discordant);
+    const bool sure = discordant >= early_min_ && lead > 0 && lead * lead >= early_z2_ * static_cast<double>(discordant);
+    deadline_ = sure ? requests_ : period_;
   }
 }
 
@@ -42,7 +44,7 @@ double RecencyGuard::lru_advantage() noexcept {
   const double discordant = static_cast<double>(lru_only_ + own_only_);
   const double z = discordant == 0 ? 0 : (static_cast<double>(lru_only_) - static_cast<double>(own_only_)) / std::sqrt(discordant);
   requests_ = lru_only_ = own_only_ = 0;
-  early_ = false;
+  deadline_ = period_;
   return z;
 }
 

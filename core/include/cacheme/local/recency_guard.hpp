@@ -44,7 +44,7 @@ class RecencyGuard {
 
   /// Whether a verdict is ready (see `lru_advantage`): the period is over, or LRU's advantage
   /// is already sure.
-  bool ready() const noexcept { return requests_ >= period_ || early_; }
+  bool ready() const noexcept { return requests_ >= deadline_; }
 
   /// How surely LRU beat the cache over the last period: McNemar's statistic on the paired
   /// outcomes, (LRU-only hits - cache-only hits) / sqrt(their sum), about normal; above 2 to 3
@@ -63,12 +63,12 @@ class RecencyGuard {
   std::uint64_t mask_;
   LruPolicy<std::uint64_t> lru_;
   std::uint64_t period_;
+  std::uint64_t deadline_;      // period_, or requests_ while LRU's lead is sure (one compare in `ready`)
   std::uint64_t requests_ = 0;
   std::uint64_t lru_only_ = 0;  // requests LRU hit and the cache missed
   std::uint64_t own_only_ = 0;  // requests the cache hit and LRU missed
   double early_z2_;             // early_z squared
   std::uint64_t early_min_;
-  bool early_ = false;          // LRU's advantage passed early_z before the period's end
 };
 
 }  // namespace cacheme::local
