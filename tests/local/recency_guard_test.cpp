@@ -45,3 +45,25 @@ TEST_CASE("the guard samples large caches", "[guard]") {
   CHECK(sampled_requests > 700'000);  // about 1,953 x 512 requests
   CHECK(sampled_requests < 1'300'000);
 }
+
+TEST_CASE("the guard decides as soon as LRU's advantage is sure", "[guard]") {
+  // A period of 2,000 sampled requests; LRU's lead is sure (z > 4 over 30 discordant requests)
+  // once it has hit 30 requests the cache missed.
+  RecencyGuard guard(1000, 2, 1, 4, 30);
+  recency_requests(guard, 529, false);  // 500 first uses, then 29 LRU-only hits
+  CHECK_FALSE(guard.ready());
+  recency_requests(guard, 1, false);
+  CHECK(guard.ready());
+  CHECK(guard.lru_advantage() > 4);
+  CHECK_FALSE(guard.ready());
+}
+
+TEST_CASE("the cache's own advantage waits for the period's end", "[guard]") {
+  // Each key comes back 1,500 requests later: LRU of 1,000 entries misses, the cache hits.
+  RecencyGuard guard(1000, 2, 1, 4, 30);
+  for (std::uint64_t i = 0; i < 1999; ++i) guard.record(h(i % 1500), i >= 1500);
+  CHECK_FALSE(guard.ready());
+  guard.record(h(1999 % 1500), true);
+  CHECK(guard.ready());
+  CHECK(guard.lru_advantage() < -4);
+}

@@ -15,10 +15,14 @@ std::uint64_t rate_for(std::uint64_t capacity) noexcept {
 }
 }  // namespace
 
-RecencyGuard::RecencyGuard(std::uint64_t capacity, double period, std::uint64_t seed)
+RecencyGuard::RecencyGuard(std::uint64_t capacity, double period, std::uint64_t seed, double early_z,
+                           std::uint64_t early_min)
     : mask_(rate_for(capacity) - 1),
       lru_(std::max<std::uint64_t>(capacity / rate_for(capacity), 1), seed),
-      period_(std::max<std::uint64_t>(static_cast<std::uint64_t>(period * static_cast<double>(lru_.capacity())), 1)) {}
+      period_(std::max<std::uint64_t>(static_cast<std::uint64_t>(period * static_cast<double>(lru_.capacity())), 1)),
+      deadline_(period_),
+      early_z2_(early_z * early_z),
+      early_min_(early_min) {}
 
 void RecencyGuard::record_sampled(std::uint32_t hash, bool hit) {
   ++requests_;
@@ -26,12 +30,21 @@ void RecencyGuard::record_sampled(std::uint32_t hash, bool hit) {
   if (!lru_hit) lru_.insert(hash, NoValue{}, 1, [](std::uint32_t) {});
   lru_only_ += lru_hit && !hit ? 1 : 0;
   own_only_ += hit && !lru_hit ? 1 : 0;
+  if (early_z2_ > 0 && lru_hit != hit) {  // the test moves on discordant requests only
+    // Ready while the boundary holds: the cache applies verdicts with its batches of hits,
+    // and a lead that an own-only hit undoes in between was not sure.
+    const std::uint64_t discordant = lru_only_ + own_only_;
+    const double lead = static_cast<double>(lru_only_) - static_cast<double>(own_only_);
+    const bool sure = discordant >= early_min_ && lead > 0 && lead * lead >= early_z2_ * static_cast<double>(discordant);
+    deadline_ = sure ? requests_ : period_;
+  }
 }
 
 double RecencyGuard::lru_advantage() noexcept {
   const double discordant = static_cast<double>(lru_only_ + own_only_);
   const double z = discordant == 0 ? 0 : (static_cast<double>(lru_only_) - static_cast<double>(own_only_)) / std::sqrt(discordant);
   requests_ = lru_only_ = own_only_ = 0;
+  deadline_ = period_;
   return z;
 }
 

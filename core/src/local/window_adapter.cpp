@@ -14,7 +14,7 @@ WindowAdapter::WindowAdapter(std::uint64_t capacity, std::uint64_t seed, const W
     : settings_(settings),
       rejected_(ghost_span_of(capacity, settings.ghost_span)),
       evicted_(ghost_span_of(capacity, settings.ghost_span)),
-      guard_(capacity, settings.guard_period, seed),
+      guard_(capacity, settings.guard_period, seed, settings.guard_early_z, settings.guard_early_min),
       capacity_(capacity) {}
 
 void WindowAdapter::record_miss(std::uint32_t hash) {

@@ -17,6 +17,8 @@ struct WindowAdapterSettings {
   int rejection_margin = 2;   ///< a rejected candidate is remembered if it lost by this much
   double guard_period = 0.5;  ///< recency guard verdicts, x its sampled LRU's entries
   double guard_z = 3;         ///< how sure the guard must be that LRU does better
+  double guard_early_z = 4;   ///< ... to decide before the period's end (0: never)
+  std::uint64_t guard_early_min = 30;  ///< ... and on at least this many discordant requests
   double guard_grow = 0.1;    ///< share of main given to the window on such a verdict
   double guard_shrink = 0.05; ///< share of main taken back from a window over half the cache
                               ///< when the cache beats LRU (z < -`guard_z`)
@@ -44,7 +46,9 @@ struct WindowAdapterSettings {
 ///    every candidate ties), so a larger window would only have swapped equals.
 /// 2. A recency guard (`RecencyGuard`): LRU simulated on a sample of the keys. When it beats
 ///    the cache beyond noise (a paired test, z > `guard_z`) the window takes `guard_grow` of
-///    main. Ghosts see marginal gains only, and on a workload that wants pure recency their
+///    main, as soon as it is sure (z > `guard_early_z` on `guard_early_min` discordant
+///    sampled requests: a sequential test, so the cadence follows the evidence, not the
+///    capacity) or at its period's end. Ghosts see marginal gains only, and on a workload that wants pure recency their
 ///    rates balance with the window at about half; the guard takes it to LRU's corner.
 ///    The way back: when the cache beats the sampled LRU beyond noise (z < -`guard_z`) while
 ///    the window holds more than half of it, the window gives `guard_shrink` of main back.
