@@ -33,16 +33,17 @@ TEST_CASE("the guard sees no advantage when the cache hits as LRU does", "[guard
 }
 
 TEST_CASE("the guard samples large caches", "[guard]") {
-  // 1,000,000 entries: 1 key in 512 is simulated, by an LRU of 1,953 entries.
+  // 1,000,000 entries: 1 key in 16 is simulated, by an LRU of 62,500 entries (about 49 bytes
+  // each with its index: 3 bytes per entry of the cache).
   RecencyGuard guard(1'000'000, 1, 1);
-  CHECK(guard.memory_bytes() < 200'000);
+  CHECK(guard.memory_bytes() < 3'500'000);
   std::uint64_t sampled_requests = 0;
   for (std::uint64_t i = 0; i < 2'000'000 && !guard.ready(); ++i) {
     guard.record(h(i), false);
     sampled_requests = i + 1;
   }
   CHECK(guard.ready());
-  CHECK(sampled_requests > 700'000);  // about 1,953 x 512 requests
+  CHECK(sampled_requests > 700'000);  // about 62,500 x 16 requests
   CHECK(sampled_requests < 1'300'000);
 }
 
@@ -66,4 +67,16 @@ TEST_CASE("the cache's own advantage waits for the period's end", "[guard]") {
   guard.record(h(1999 % 1500), true);
   CHECK(guard.ready());
   CHECK(guard.lru_advantage() < -4);
+}
+
+TEST_CASE("a large cache's guard gathers evidence at a rate that does not fall with capacity", "[guard]") {
+  // 1,000,000 entries, keys that come back 400,000 requests later: after their first uses LRU
+  // hits them all and the cache none. With 1 key in 16 sampled, 30 such requests (a sure lead)
+  // take about 480 requests; with 1 in 512 (about 1,000 entries simulated) about 15,000.
+  RecencyGuard guard(1'000'000, 0.5, 1, 4, 30);
+  std::uint64_t n = 0;
+  for (; n < 1'000'000 && !guard.ready(); ++n) guard.record(h(n % 400'000), false);
+  CHECK(n > 400'000);
+  CHECK(n < 401'000);
+  CHECK(guard.lru_advantage() > 4);
 }

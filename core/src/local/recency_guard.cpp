@@ -8,10 +8,13 @@ namespace cacheme::local {
 
 namespace {
 constexpr std::uint64_t kSampledEntries = 1024;
+constexpr std::uint64_t kMaxRate = 16;  // 1 key in 16 at most: evidence at a rate that does not
+                                        // fall with the capacity (see Cadence)
 
-/// The sampling rate: a power of two leaving about `kSampledEntries` entries to simulate.
+/// The sampling rate: a power of two leaving about `kSampledEntries` entries to simulate, and
+/// at most `kMaxRate`.
 std::uint64_t rate_for(std::uint64_t capacity) noexcept {
-  return std::bit_floor(std::max<std::uint64_t>(capacity / kSampledEntries, 1));
+  return std::bit_floor(std::clamp<std::uint64_t>(capacity / kSampledEntries, 1, kMaxRate));
 }
 }  // namespace
 

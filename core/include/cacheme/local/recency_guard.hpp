@@ -12,18 +12,23 @@ namespace cacheme::local {
 /// the keys.
 ///
 /// Design. The sample is every key whose hash falls in 1 of `rate` buckets (`rate` a power of
-/// two, chosen so that the simulated LRU holds about 1,000 entries: all keys below 2,048 of
-/// capacity), and the simulated LRU has capacity / `rate` entries, so it behaves as an LRU of
-/// the full capacity would on the whole stream (Waldspurger et al., "Efficient MRC
-/// construction with SHARDS", FAST 2015). Both hit ratios are measured on the same sampled
-/// requests, so their difference is far less noisy than two hit ratios of different periods
-/// (what a hill climber compares). Memory: about 1,000 LRU entries (36 bytes each), never
-/// more than the cache's own entries.
+/// two, chosen so that the simulated LRU holds about 1,000 entries, and at most 8: all keys
+/// below 2,048 of capacity, 1 in 16 from 16,384), and the simulated LRU has capacity / `rate`
+/// entries, so it behaves as an LRU of the full capacity would on the whole stream
+/// (Waldspurger et al., "Efficient MRC construction with SHARDS", FAST 2015). Both hit ratios
+/// are measured on the same sampled requests, so their difference is far less noisy than two
+/// hit ratios of different periods (what a hill climber compares). Memory: about 50 bytes per
+/// simulated entry (node and index), at most 1,024 entries below 16,384 of capacity (about 50
+/// KB), then about 3 bytes per entry of capacity.
 ///
-/// Cadence. A period is a fixed number of *sampled* requests, so in requests it grows with
-/// the capacity (1 key in capacity / 1,000 is sampled): a 200,000-entry cache got a verdict
-/// every 100,000 requests, and after a change of regime its window took a million requests to
-/// reach LRU's corner. The test is therefore sequential on LRU's side: the verdict comes as
+/// Cadence. Evidence comes with sampled requests. With about 1,000 entries simulated at every
+/// capacity (the rate's former rule), a period held about 500 sampled requests whatever the
+/// capacity, and they took a number of requests proportional to it (1 key in capacity / 1,000
+/// sampled): a 200,000-entry cache got a verdict every 100,000 requests on 780 sampled ones,
+/// and after a change of regime its window took a million requests to reach LRU's corner.
+/// Hence two rules. The rate is capped (1 key in 16), so that from 16,384 entries the evidence
+/// per request no longer falls with the capacity. And the test is sequential on LRU's side:
+/// the verdict comes as
 /// soon as the evidence is there, when LRU's advantage passes `early_z` (stricter than the
 /// period's threshold, as it is looked at after every discordant request) over at least
 /// `early_min` discordant requests. The cache's own advantage still waits for the period's end
