@@ -8,8 +8,8 @@ namespace cacheme::local {
 
 namespace {
 constexpr std::uint64_t kSampledEntries = 1024;
-constexpr std::uint64_t kMaxRate = 16;  // 1 key in 16 at most: evidence at a rate that does not
-                                        // fall with the capacity (see Cadence)
+constexpr std::uint64_t kMaxRate = 8;  // 1 key in 8 at most: evidence at a rate that does not
+                                       // fall with the capacity (see Cadence)
 
 /// The sampling rate: a power of two leaving about `kSampledEntries` entries to simulate, and
 /// at most `kMaxRate`.
@@ -18,10 +18,9 @@ std::uint64_t rate_for(std::uint64_t capacity) noexcept {
 }
 }  // namespace
 
-RecencyGuard::RecencyGuard(std::uint64_t capacity, double period, std::uint64_t seed, double early_z,
-                           std::uint64_t early_min)
+RecencyGuard::RecencyGuard(std::uint64_t capacity, double period, double early_z, std::uint64_t early_min)
     : mask_(rate_for(capacity) - 1),
-      lru_(std::max<std::uint64_t>(capacity / rate_for(capacity), 1), seed),
+      lru_(std::max<std::uint64_t>(capacity / rate_for(capacity), 1)),
       period_(std::max<std::uint64_t>(static_cast<std::uint64_t>(period * static_cast<double>(lru_.capacity())), 1)),
       deadline_(period_),
       early_z2_(early_z * early_z),
@@ -29,8 +28,7 @@ RecencyGuard::RecencyGuard(std::uint64_t capacity, double period, std::uint64_t 
 
 void RecencyGuard::record_sampled(std::uint32_t hash, bool hit) {
   ++requests_;
-  const bool lru_hit = lru_.find(hash) != kNoNode;
-  if (!lru_hit) lru_.insert(hash, NoValue{}, 1, [](std::uint32_t) {});
+  const bool lru_hit = lru_.access(hash);
   lru_only_ += lru_hit && !hit ? 1 : 0;
   own_only_ += hit && !lru_hit ? 1 : 0;
   if (early_z2_ > 0 && lru_hit != hit) {  // the test moves on discordant requests only

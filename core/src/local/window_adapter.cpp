@@ -10,11 +10,11 @@ std::size_t ghost_span_of(std::uint64_t capacity, double span) {
 }
 }  // namespace
 
-WindowAdapter::WindowAdapter(std::uint64_t capacity, std::uint64_t seed, const WindowAdapterSettings& settings)
+WindowAdapter::WindowAdapter(std::uint64_t capacity, const WindowAdapterSettings& settings)
     : settings_(settings),
       rejected_(ghost_span_of(capacity, settings.ghost_span)),
       evicted_(ghost_span_of(capacity, settings.ghost_span)),
-      guard_(capacity, settings.guard_period, seed, settings.guard_early_z, settings.guard_early_min),
+      guard_(capacity, settings.guard_period, settings.guard_early_z, settings.guard_early_min),
       capacity_(capacity) {}
 
 void WindowAdapter::record_miss(std::uint32_t hash) {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "cacheme/local/lru_policy.hpp"
+#include "cacheme/local/hash_lru.hpp"
 
 namespace cacheme::local {
 
@@ -13,20 +13,20 @@ namespace cacheme::local {
 ///
 /// Design. The sample is every key whose hash falls in 1 of `rate` buckets (`rate` a power of
 /// two, chosen so that the simulated LRU holds about 1,000 entries, and at most 8: all keys
-/// below 2,048 of capacity, 1 in 16 from 16,384), and the simulated LRU has capacity / `rate`
+/// below 2,048 of capacity, 1 in 8 from 8,192), and the simulated LRU has capacity / `rate`
 /// entries, so it behaves as an LRU of the full capacity would on the whole stream
 /// (Waldspurger et al., "Efficient MRC construction with SHARDS", FAST 2015). Both hit ratios
 /// are measured on the same sampled requests, so their difference is far less noisy than two
-/// hit ratios of different periods (what a hill climber compares). Memory: about 50 bytes per
-/// simulated entry (node and index), at most 1,024 entries below 16,384 of capacity (about 50
-/// KB), then about 3 bytes per entry of capacity.
+/// hit ratios of different periods (what a hill climber compares). The simulated LRU is a
+/// `HashLru` (exact, 12 bytes an entry and a 4-byte index slot): at most 1,024 entries below
+/// 8,192 of capacity (about 20 KB), then about 2.5 bytes per entry of capacity.
 ///
 /// Cadence. Evidence comes with sampled requests. With about 1,000 entries simulated at every
 /// capacity (the rate's former rule), a period held about 500 sampled requests whatever the
 /// capacity, and they took a number of requests proportional to it (1 key in capacity / 1,000
 /// sampled): a 200,000-entry cache got a verdict every 100,000 requests on 780 sampled ones,
 /// and after a change of regime its window took a million requests to reach LRU's corner.
-/// Hence two rules. The rate is capped (1 key in 16), so that from 16,384 entries the evidence
+/// Hence two rules. The rate is capped (1 key in 8), so that from 8,192 entries the evidence
 /// per request no longer falls with the capacity. And the test is sequential on LRU's side:
 /// the verdict comes as
 /// soon as the evidence is there, when LRU's advantage passes `early_z` (stricter than the
@@ -38,8 +38,8 @@ class RecencyGuard {
   /// A guard for a cache of `capacity` entries; a verdict every `period` x (LRU entries)
   /// sampled requests, or sooner (a sequential test) once LRU's advantage passes `early_z`
   /// over at least `early_min` discordant requests (`early_z` 0: never sooner).
-  RecencyGuard(std::uint64_t capacity, double period, std::uint64_t seed, double early_z = 0,
-               std::uint64_t early_min = 0);
+  RecencyGuard(std::uint64_t capacity, double period, double early_z = 0,
+std::uint64_t early_min = 0);
 
   /// Records a request for the key of hash `hash`, a hit in the cache or not. Cheap for keys
   /// outside the sample.
@@ -66,7 +66,7 @@ class RecencyGuard {
   void record_sampled(std::uint32_t hash, bool hit);
 
   std::uint64_t mask_;
-  LruPolicy<std::uint64_t> lru_;
+  HashLru lru_;
   std::uint64_t period_;
   std::uint64_t deadline_;      // period_, or requests_ while LRU's lead is sure (one compare in `ready`)
   std::uint64_t requests_ = 0;

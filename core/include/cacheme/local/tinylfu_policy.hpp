@@ -66,7 +66,7 @@ class TinyLfuPolicy {
       : capacity_(std::max<std::uint64_t>(capacity, 1)),
         table_(static_cast<std::size_t>(capacity_), seed),
         sketch_(static_cast<std::size_t>(capacity_), settings.sketch_sample_per_entry),
-        adapter_(capacity_, seed, settings.adapter),
+        adapter_(capacity_, settings.adapter),
         adaptive_(settings.adaptive),
         random_(seed ^ 0x5bd1e9955bd1e995ULL) {
     // The main space's share rounds down (so 1% of 100 is a window of 1, of 150 a window of 2).

@@ -59,13 +59,13 @@ struct WindowAdapterSettings {
 ///    1 to 2 points with a symmetric 10 % step and no floor).
 ///
 /// Memory: two ghosts of 2 bytes per span entry (about 0.25 byte per cache entry) and the
-/// guard's sampled LRU (up to 1,024 entries, about 50 KB, below 16,384 of capacity; then 1 key
-/// in 16: about 3 bytes per cache entry). CPU: two Bloom tests per miss; a sampled key (all of them
-/// below 2,048 entries, 1 in 16 from 16,384) costs an LRU step.
+/// guard's sampled LRU (up to 1,024 entries, about 20 KB, below 8,192 of capacity; then 1 key
+/// in 8: about 2.5 bytes per cache entry). CPU: two Bloom tests per miss; a sampled key (all of them
+/// below 2,048 entries, 1 in 8 from 8,192) costs an LRU step.
 class WindowAdapter {
  public:
-  /// An adapter for a cache of `capacity` weight; `seed` seeds the guard's hash.
-  WindowAdapter(std::uint64_t capacity, std::uint64_t seed, const WindowAdapterSettings& settings = {});
+  /// An adapter for a cache of `capacity` weight.
+  explicit WindowAdapter(std::uint64_t capacity, const WindowAdapterSettings& settings = {});
 
   /// A hit on the key of hash `hash`.
   void record_hit(std::uint32_t hash) { guard_.record(hash, true); }

@@ -1,0 +1,55 @@
+/// @file hash_lru.hpp
+/// An exact LRU of 32-bit keys in 16 to 20 bytes an entry: the recency guard's simulated LRU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace cacheme::local {
+
+/// Least-recently-used order over at most `capacity` 32-bit keys (the guard's key hashes),
+/// answering one question per access: was the key there? Exact LRU, as `LruPolicy` is, in a
+/// fraction of its memory and work: 12 bytes per entry (key and queue links, by slot) and an
+/// open-addressing index of 4-byte slot numbers at most 80 % full, no values, weights or hit
+/// buffer. Every operation is O(1).
+class HashLru {
+ public:
+  /// An LRU of at most `capacity` keys (at least 1).
+  explicit HashLru(std::uint64_t capacity);
+
+  /// Whether `key` was present. It is the most recently used afterwards: inserted when absent,
+  /// the least recently used key evicted when that passes the capacity.
+  bool access(std::uint32_t key) noexcept;
+
+  std::uint64_t capacity() const noexcept { return capacity_; }
+  std::size_t size() const noexcept { return size_; }
+  /// Bytes held (entries and index).
+  std::size_t memory_bytes() const noexcept {
+    return entries_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(std::uint32_t);
+  }
+
+ private:
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+  struct Entry {
+    std::uint32_t key = 0;
+    std::uint32_t prev = kNone;  ///< towards the least recently used end
+    std::uint32_t next = kNone;  ///< towards the most recently used end
+  };
+
+  std::size_t home(std::uint32_t key) const noexcept;
+  void unlink(std::uint32_t slot) noexcept;
+  void push_back(std::uint32_t slot) noexcept;
+  void index_insert(std::uint32_t slot) noexcept;
+  void index_erase(std::uint32_t slot) noexcept;
+
+  std::uint64_t capacity_;
+  std::vector<Entry> entries_;        // by slot; slots are never freed, only reused by eviction
+  std::vector<std::uint32_t> index_;  // slot numbers, kNone when empty
+  std::size_t mask_;
+  std::size_t size_ = 0;
+  std::uint32_t lru_ = kNone;  // least recently used slot
+  std::uint32_t mru_ = kNone;  // most recently used slot
+};
+
+}  // namespace cacheme::local
