@@ -22,7 +22,9 @@ class HashLru {
   /// the least recently used key evicted when that passes the capacity.
   bool access(std::uint32_t key) noexcept;
 
+  /// The most keys held.
   std::uint64_t capacity() const noexcept { return capacity_; }
+  /// Keys held now.
   std::size_t size() const noexcept { return size_; }
   /// Bytes held (entries and index).
   std::size_t memory_bytes() const noexcept {
