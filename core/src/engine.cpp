@@ -76,6 +76,7 @@ void EngineImpl::build_key(const NodeState& n, NodeId id, std::string_view key) 
 
 Ticket EngineImpl::new_ticket(std::uint32_t slots) {
   TicketState s;
+  s.values = spare_values_.take();
   s.values.assign(slots, fail(errc::cancelled));
   s.remaining = slots;
   return Ticket{tickets_.insert(std::move(s))};
@@ -166,8 +167,8 @@ Ticket Engine::refresh(NodeId node, std::string_view key, SourceRef source, Now 
 }
 void Engine::cancel(Ticket ticket) { impl_->cancel(ticket); }
 
-std::error_code Engine::complete_fetch(IoId id, FetchResult result, Now now) {
-  return impl_->complete_fetch(id, std::move(result), now);
+std::error_code Engine::complete_fetch(IoId id, const FetchResult& result, Now now) {
+  return impl_->complete_fetch(id, result, now);
 }
 std::error_code Engine::complete_write(IoId id, IoStatus status, Now now) {
   return impl_->complete_write(id, status, now);
@@ -187,6 +188,15 @@ std::optional<Effect> Engine::poll_effect() {
   // cannot see the slot taken by a newer ticket (see slot_of).
   if (const auto* reply = std::get_if<Reply>(&e)) impl_->tickets_.erase(reply->ticket.v);
   return e;
+}
+
+void Engine::recycle(Effect&& effect) {
+  if (auto* reply = std::get_if<Reply>(&effect)) {
+    impl_->spare_values_.give(std::move(reply->values));
+  } else if (auto* fetch = std::get_if<FetchRequest>(&effect)) {
+    for (std::string& key : fetch->keys) impl_->spare_keys_.give(std::move(key));
+    impl_->spare_key_lists_.give(std::move(fetch->keys));
+  }
 }
 
 NodeStats Engine::stats(NodeId node) const {

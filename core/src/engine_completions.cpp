@@ -5,7 +5,7 @@
 
 namespace cacheme::core::detail {
 
-std::error_code EngineImpl::complete_fetch(IoId id, FetchResult result, Now now) {
+std::error_code EngineImpl::complete_fetch(IoId id, const FetchResult& result, Now now) {
   last_now_ = now;
   const PendingIo* pending = ios_.find(id.v);
   if (!pending || pending->kind != PendingIo::Kind::fetch) return make_error_code(errc::unknown_io);

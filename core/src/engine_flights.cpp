@@ -18,8 +18,12 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
     if (idx >= n.chain.size()) return start_load(id, std::move(group), now);
     const TierId tier = n.chain[idx];
     if (!tiers_[tier.v - 1].is_local()) {
-      FetchRequest req{IoId{}, tier, {}};
-      for (FlightId fid : group) req.keys.emplace_back(flight(fid).full_key());
+      FetchRequest req{IoId{}, tier, spare_key_lists_.take()};
+      for (FlightId fid : group) {
+        std::string key = spare_keys_.take();
+        key.assign(flight(fid).full_key());
+        req.keys.push_back(std::move(key));
+      }
       req.id = new_io(PendingIo{PendingIo::Kind::fetch, id, idx, std::move(group), Ticket{}, {}}, tier, now);
       effects_.emplace_back(std::move(req));
       return;

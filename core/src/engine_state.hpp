@@ -286,7 +286,7 @@ class EngineImpl {
   void cancel(Ticket ticket);
 
   // completions and time (engine_completions.cpp)
-  std::error_code complete_fetch(IoId id, FetchResult result, Now now);
+  std::error_code complete_fetch(IoId id, const FetchResult& result, Now now);
   std::error_code complete_write(IoId id, IoStatus status, Now now);
   std::error_code complete_load(LoadId id, std::vector<Result<AnyValue>> results, Now now);
   void on_timeout(Now now);
@@ -368,6 +368,9 @@ class EngineImpl {
   SparePool<std::vector<FlightId>> spare_groups_;
   SparePool<std::vector<Resolution>> spare_found_;
   SparePool<std::string> spare_keys_;
+  // Given back by the adapter (`Engine::recycle`): reply value lists and fetch key lists.
+  SparePool<std::vector<Result<AnyValue>>> spare_values_;
+  SparePool<std::vector<std::string>> spare_key_lists_;
   WritebackBatch writeback_batch_;  ///< start_writeback's scratch (it does not nest)
   local::Xoshiro256 rng_;  ///< XFetch's draws, seeded from Config::seed
   Now last_now_{};         ///< the latest `now` given (a queued load emitted from `cancel` starts then)

@@ -54,11 +54,11 @@ Runtime::~Runtime() {
   const core::Reply aborted{{}, operation_aborted(), {}};
   for (Waiting& w : waiting_)
     if (w.on_reply) last.push_back({std::move(w.on_reply), core::Reply{w.ticket, operation_aborted(), {}}});
-  for (auto& [id, done] : registrations_) last.push_back({[fn = done](core::Reply r) { fn(r.error); }, aborted});
-  for (auto& [id, done] : flushes_) last.push_back({[fn = done](core::Reply r) { fn(r.error); }, aborted});
+  for (auto& [id, done] : registrations_) last.push_back({[fn = done](core::Reply& r) { fn(r.error); }, aborted});
+  for (auto& [id, done] : flushes_) last.push_back({[fn = done](core::Reply& r) { fn(r.error); }, aborted});
   for (Delivery& d : last) {
     try {
-      d.on_reply(std::move(d.reply));
+      d.on_reply(d.reply);
     } catch (...) {  // a destructor must not throw: hand it over, or drop it
       if (on_exception_) (*on_exception_)(std::current_exception());
     }
@@ -117,6 +117,7 @@ void Runtime::pump() {
                 storages_.at(req.tier)->start(std::move(req));
             },
             *effect);
+        engine().recycle(std::move(*effect));  // a fetch's keys, once sent
       }
     }
     publish_erased();
@@ -134,7 +135,7 @@ void Runtime::queue_reply(core::Reply reply) {
 
 // A registration's or flush's `done`, delivered like a reply (never inside a driver callback).
 void Runtime::queue_done(std::function<void(std::error_code)> done, std::error_code ec) {
-  ready_.push_back({[done = std::move(done)](core::Reply r) { done(r.error); }, core::Reply{{}, ec, {}}});
+  ready_.push_back({[done = std::move(done)](core::Reply& r) { done(r.error); }, core::Reply{{}, ec, {}}});
   schedule_delivery();
 }
 
@@ -158,7 +159,7 @@ void Runtime::deliver_ready() {
     Delivery d = std::move(ready_.front());
     ready_.pop_front();
     try {
-      d.on_reply(std::move(d.reply));
+      d.on_reply(d.reply);
     } catch (...) {
       if (*alive && !ready_.empty()) schedule_delivery();
       if (!sink) throw;
@@ -166,6 +167,7 @@ void Runtime::deliver_ready() {
       return;
     }
     if (!*alive) return;
+    engine().recycle(std::move(d.reply));
   }
 }
 

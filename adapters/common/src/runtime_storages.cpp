@@ -13,9 +13,9 @@ drivers::CompletionSink Runtime::make_sink() {
   drivers::CompletionSink sink;
   std::weak_ptr<bool> alive = alive_;
   // Inside a driver's batch the completions share one clock read and one pump (at its end).
-  sink.fetched = [this, alive](core::IoId id, core::FetchResult r) {
+  sink.fetched = [this, alive](core::IoId id, const core::FetchResult& r) {
     if (!is_alive(alive)) return;
-    engine().complete_fetch(id, std::move(r), in_batch_ ? batch_now_ : real_now());
+    engine().complete_fetch(id, r, in_batch_ ? batch_now_ : real_now());
     if (!in_batch_) pump();
   };
   sink.written = [this, alive](core::IoId id, core::IoStatus s) {

@@ -38,7 +38,7 @@ class MongoStorage final : public Storage {
     workers_.open([&reactor, opened = std::move(opened)](Result<void> r) { reactor.post([opened, r] { opened(r); }); });
   }
 
-  void start(core::FetchRequest req) override { submit(std::move(req)); }
+  void start(core::FetchRequest&& req) override { submit(std::move(req)); }
   void start(core::StoreRequest req) override { submit(std::move(req)); }
   void start(core::EraseRequest req) override { submit(std::move(req)); }
   void flush_prefix(core::IoId id, std::string prefix) override { submit(FlushRequest{id, std::move(prefix)}); }

@@ -289,7 +289,7 @@ void ClusterStorage::retry_later(const std::shared_ptr<Routed>& cmd) {
 
 // ------------------------------------------------------------------ storage operations
 
-void ClusterStorage::start(core::FetchRequest req) {
+void ClusterStorage::start(core::FetchRequest&& req) {
   if (!admit(req.id, true)) return;
   const std::size_t n = req.keys.size();
   if (n == 0) {

@@ -42,7 +42,7 @@ class ClusterStorage final : public Storage, private ClusterNodeListener {
 
   ~ClusterStorage() override;
 
-  void start(core::FetchRequest req) override;
+  void start(core::FetchRequest&& req) override;
   void start(core::StoreRequest req) override;
   void start(core::EraseRequest req) override;
   /// `SCAN MATCH` on every master, `UNLINK` of each page's keys grouped by slot.

@@ -1,5 +1,6 @@
 #include "completion_queue.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace cacheme::drivers::redis::detail {
@@ -7,26 +8,37 @@ namespace cacheme::drivers::redis::detail {
 // One batch for the sink: what one readiness event (or one posted task) completed. The two
 // buffers swap, so neither is reallocated from one batch to the next.
 void CompletionQueue::deliver() {
-  if (done_.empty()) return;
+  if (done_.size == 0) return;
   const std::weak_ptr<CompletionQueue*> alive = alive_;
   if (sink_.batch) sink_.batch(true);
-  while (!done_.empty()) {
+  while (done_.size != 0) {
     std::swap(done_, delivering_);
-    for (auto& d : delivering_) {
-      if (d.fetch) {
-        if (sink_.fetched) sink_.fetched(d.id, std::move(*d.fetch));
+    for (std::size_t i = 0; i < delivering_.size; ++i) {
+      const Done& d = delivering_.items[i];
+      if (d.is_fetch) {
+        if (sink_.fetched) sink_.fetched(d.id, d.fetch);
       } else if (sink_.written) {
         sink_.written(d.id, d.status);
       }
       if (alive.expired()) return;  // the sink destroyed the storage
     }
-    delivering_.clear();
+    trim(delivering_);
+    delivering_.size = 0;
   }
   if (sink_.batch) sink_.batch(false);
 }
 
+void CompletionQueue::trim(DoneList& list) {
+  for (std::size_t i = 0; i < list.size; ++i) {
+    auto& values = list.items[i].fetch.values;
+    const bool large = std::any_of(values.begin(), values.end(),
+                                   [](const auto& v) { return v && v->capacity() > kKeptBytes; });
+    if (i >= kKeptResults || large) values = {};
+  }
+}
+
 void CompletionQueue::deliver_later() {
-  if (done_.empty() || posted_) return;
+  if (done_.size == 0 || posted_) return;
   posted_ = true;
   reactor_.post([alive = std::weak_ptr<CompletionQueue*>(alive_)] {
     CompletionQueue* self = nullptr;

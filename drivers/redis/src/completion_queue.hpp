@@ -21,10 +21,23 @@ class CompletionQueue {
   CompletionQueue& operator=(const CompletionQueue&) = delete;
 
   void fetched(core::IoId id, core::FetchResult r) {
-    if (!silent_) done_.push_back(Done{id, std::move(r)});
+    if (core::FetchResult* out = fetch_slot(id)) *out = std::move(r);
+  }
+  /// Where to write the result of fetch `id` (nullptr once silenced): a result queued and
+  /// delivered before, whose buffers the caller fills again (`core::assign_value`).
+  core::FetchResult* fetch_slot(core::IoId id) {
+    if (silent_) return nullptr;
+    Done& d = done_.add();
+    d.id = id;
+    d.is_fetch = true;
+    return &d.fetch;
   }
   void written(core::IoId id, core::IoStatus s) {
-    if (!silent_) done_.push_back(Done{id, std::nullopt, s});
+    if (silent_) return;
+    Done& d = done_.add();
+    d.id = id;
+    d.is_fetch = false;
+    d.status = s;
   }
   /// Completes `id` as refused (`IoStatus::overloaded`) from a posted task, never inside the
   /// caller: `fetch` says which kind of completion it gets.
@@ -46,14 +59,30 @@ class CompletionQueue {
  private:
   struct Done {
     core::IoId id;
-    std::optional<core::FetchResult> fetch;  // set for fetches
+    bool is_fetch = false;
+    core::FetchResult fetch;  // for fetches (kept with its buffers once delivered)
     core::IoStatus status = core::IoStatus::ok;
   };
+  /// A list whose elements outlive `clear`: the next `add` hands back an old element, its
+  /// fetch result's buffers included, so a steady stream of completions allocates nothing.
+  struct DoneList {
+    std::vector<Done> items;
+    std::size_t size = 0;
+    Done& add() {
+      if (size == items.size()) items.emplace_back();
+      return items[size++];
+    }
+  };
+  // What a delivered batch keeps for reuse: the results of its first kKeptResults fetches,
+  // unless one holds a value larger than kKeptBytes (a burst or a large value is not pinned).
+  static constexpr std::size_t kKeptResults = 1024;
+  static constexpr std::size_t kKeptBytes = 4096;
+  static void trim(DoneList& list);
 
   Reactor& reactor_;
   CompletionSink sink_;
-  std::vector<Done> done_;
-  std::vector<Done> delivering_;  // the batch being handed over (its capacity is kept)
+  DoneList done_;
+  DoneList delivering_;  // the batch being handed over
   bool posted_ = false;
   bool silent_ = false;
   std::shared_ptr<CompletionQueue*> alive_;  // posted tasks hold a weak_ptr to it

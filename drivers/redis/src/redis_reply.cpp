@@ -5,7 +5,10 @@
 namespace cacheme::drivers::redis::detail {
 namespace {
 
-core::FetchResult failed() { return {core::IoStatus::backend_error, {}}; }
+void fail(core::FetchResult& out) {
+  out.status = core::IoStatus::backend_error;
+  out.values.clear();
+}
 
 /// A string or nil element, or false for any other type.
 bool value_of(const redisReply* r, std::optional<std::string>& out) {
@@ -15,25 +18,35 @@ bool value_of(const redisReply* r, std::optional<std::string>& out) {
     return true;
   }
   if (r->type != REDIS_REPLY_STRING) return false;
-  out.emplace(r->str, r->len);
+  core::assign_value(out, std::string_view(r->str, r->len));
   return true;
 }
 
 }  // namespace
 
+void read_get(const redisReply* r, core::FetchResult& out) {
+  out.status = core::IoStatus::ok;
+  out.values.resize(1);
+  if (!value_of(r, out.values[0])) fail(out);
+}
+
+void read_mget(const redisReply* r, std::size_t keys, core::FetchResult& out) {
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != keys) return fail(out);
+  out.status = core::IoStatus::ok;
+  out.values.resize(keys);
+  for (std::size_t i = 0; i < keys; ++i)
+    if (!value_of(r->element[i], out.values[i])) return fail(out);
+}
+
 core::FetchResult get_result(const redisReply* r) {
   core::FetchResult res;
-  res.values.resize(1);
-  if (!value_of(r, res.values[0])) return failed();
+  read_get(r, res);
   return res;
 }
 
 core::FetchResult mget_result(const redisReply* r, std::size_t keys) {
-  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != keys) return failed();
   core::FetchResult res;
-  res.values.resize(keys);
-  for (std::size_t i = 0; i < keys; ++i)
-    if (!value_of(r->element[i], res.values[i])) return failed();
+  read_mget(r, keys, res);
   return res;
 }
 

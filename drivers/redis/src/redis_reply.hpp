@@ -19,6 +19,10 @@ core::FetchResult get_result(const redisReply* r);
 /// An `MGET` reply: an array of exactly `keys` strings or nils.
 core::FetchResult mget_result(const redisReply* r, std::size_t keys);
 
+/// The same two, written into `out` (a result filled before: its buffers are reused).
+void read_get(const redisReply* r, core::FetchResult& out);
+void read_mget(const redisReply* r, std::size_t keys, core::FetchResult& out);
+
 /// `+OK` (the reply to `SET`).
 bool is_ok_status(const redisReply* r);
 

@@ -73,7 +73,7 @@ bool RedisStorage::admit(core::IoId id, bool fetch) {
   return false;
 }
 
-void RedisStorage::start(core::FetchRequest req) {
+void RedisStorage::start(core::FetchRequest&& req) {
   if (!admit(req.id, true)) return;
   const std::size_t n = req.keys.size();
   Connection* c = n == 0 ? nullptr : pool_.pick();
@@ -82,11 +82,11 @@ void RedisStorage::start(core::FetchRequest req) {
   if (n == 1 && c) {
     const std::array<std::string_view, 2> args{"GET", req.keys[0]};
     sent = c->send(args, [this, id](const redisReply* r) {
-      if (ops_.replied(id)) fetched(id, get_result(r));
+      if (ops_.replied(id)) fetched_with(id, [r](core::FetchResult& out) { read_get(r, out); });
     });
   } else if (c) {
     sent = c->send(command("MGET", req.keys), [this, id, n](const redisReply* r) {
-      if (ops_.replied(id)) fetched(id, mget_result(r, n));
+      if (ops_.replied(id)) fetched_with(id, [r, n](core::FetchResult& out) { read_mget(r, n, out); });
     });
   }
   if (sent) ops_.sent(id);

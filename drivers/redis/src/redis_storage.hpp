@@ -23,7 +23,7 @@ class RedisStorage final : public Storage, private PoolListener {
 
   ~RedisStorage() override;
 
-  void start(core::FetchRequest req) override;
+  void start(core::FetchRequest&& req) override;
   void start(core::StoreRequest req) override;
   void start(core::EraseRequest req) override;
   void flush();
@@ -46,6 +46,12 @@ class RedisStorage final : public Storage, private PoolListener {
   bool admit(core::IoId id, bool fetch);
   void fetched(core::IoId id, core::FetchResult r) {
     if (ops_.finish(id)) queue_.fetched(id, std::move(r));
+  }
+  /// Completes fetch `id` with what `read(out)` writes into a queued result it reuses.
+  template <class Read>
+  void fetched_with(core::IoId id, Read&& read) {
+    if (!ops_.finish(id)) return;
+    if (core::FetchResult* out = queue_.fetch_slot(id)) read(*out);
   }
   void written(core::IoId id, core::IoStatus s) {
     if (ops_.finish(id)) queue_.written(id, s);

@@ -46,7 +46,7 @@ class SqliteStorage final : public Storage {
         });
   }
 
-  void start(core::FetchRequest req) override { submit(std::move(req)); }
+  void start(core::FetchRequest&& req) override { submit(std::move(req)); }
   void start(core::StoreRequest req) override { submit(std::move(req)); }
   void start(core::EraseRequest req) override { submit(std::move(req)); }
   void flush_prefix(core::IoId id, std::string prefix) override { submit(FlushRequest{id, std::move(prefix)}); }

@@ -56,6 +56,37 @@ TEMPLATE_LIST_TEST_CASE("redis: GET, MGET and SET with and without PX", "[redis]
   CHECK(h.rec.duplicates == 0);
 }
 
+// The driver fills the results of earlier completions again (their buffers are reused): a
+// value must never keep a longer earlier value's tail, a miss never an earlier hit's bytes.
+TEMPLATE_LIST_TEST_CASE("redis: reused fetch results never mix values", "[redis]", Loops) {
+  const auto url = redis_url();
+  if (!url) return;
+  Harness<TestType> h;
+  REQUIRE_FALSE(h.connect(with_query(*url, "pool_size=2")));
+  const auto p = unique_prefix("reuse");
+  const std::string big(10000, 'b');  // above what a delivered batch keeps (4 KiB)
+  const std::string mid(300, 'm');
+  REQUIRE(h.store({entry(p + "big", big), entry(p + "mid", mid), entry(p + "s", "s")}) == IoStatus::ok);
+
+  const std::vector<std::vector<std::string>> requests{
+      {p + "big"}, {p + "mid"}, {p + "s"}, {p + "none"}, {p + "s", p + "none", p + "big"}, {p + "mid", p + "s"}};
+  const std::vector<Values> expected{{big}, {mid}, {"s"}, {std::nullopt}, {"s", std::nullopt, big}, {mid, "s"}};
+  for (int round = 0; round < 6; ++round) {
+    // A burst in a rotated order: each slot is refilled with a different shape than before.
+    std::vector<std::pair<core::IoId, std::size_t>> ids;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const std::size_t k = (i + static_cast<std::size_t>(round)) % requests.size();
+      ids.emplace_back(h.fetch_async(requests[k]), k);
+    }
+    for (const auto& [id, k] : ids) {
+      const auto r = h.wait_fetch(id);
+      REQUIRE(r.status == IoStatus::ok);
+      CHECK(r.values == expected[k]);
+    }
+  }
+  CHECK(h.rec.duplicates == 0);
+}
+
 TEMPLATE_LIST_TEST_CASE("redis: binary keys and values with NUL bytes", "[redis]", Loops) {
   const auto url = redis_url();
   if (!url) return;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -95,5 +96,15 @@ struct FetchResult {
   IoStatus status = IoStatus::ok;                  ///< how it ended
   std::vector<std::optional<std::string>> values;  ///< on `ok`: one per key, nullopt for a miss
 };
+
+/// Sets `slot` to `bytes`, reusing the string the slot already holds: a driver that fills the
+/// same `FetchResult` for each completion (`Engine::complete_fetch` keeps no reference to it)
+/// allocates only when a value outgrows the one before.
+inline void assign_value(std::optional<std::string>& slot, std::string_view bytes) {
+  if (slot)
+    slot->assign(bytes);
+  else
+    slot.emplace(bytes);
+}
 
 }  // namespace cacheme::core

@@ -141,8 +141,10 @@ class Engine {
   // ---- completions -------------------------------------------------------------------
 
   /// A fetch finished. `errc::unknown_io` for an id the engine does not wait for (already
-  /// timed out, or never issued): the result is then ignored.
-  std::error_code complete_fetch(IoId id, FetchResult result, Now now);
+  /// timed out, or never issued): the result is then ignored. The engine copies what it keeps
+  /// of `result`, so a driver may fill the same `FetchResult` again for its next completion
+  /// (its buffers are reused: no allocation per fetch once warm).
+  std::error_code complete_fetch(IoId id, const FetchResult& result, Now now);
 
   /// A store or an erase finished.
   std::error_code complete_write(IoId id, IoStatus status, Now now);
@@ -162,6 +164,13 @@ class Engine {
 
   /// The next effect to carry out; drain until `nullopt` after every call above.
   std::optional<Effect> poll_effect();
+
+  /// Gives back an effect the caller is done with: a `Reply` once its handler returned (the
+  /// values may have been moved out), a `FetchRequest` once the storage sent it (its keys may
+  /// have been moved out). The engine keeps their buffers for its next requests, so a remote
+  /// hit allocates nothing of the engine's own once warm. Optional: an effect simply dropped
+  /// is fine; effects of other kinds are dropped here.
+  void recycle(Effect&& effect);
 
   // ---- cross-process invalidation --------------------------------------------------
 

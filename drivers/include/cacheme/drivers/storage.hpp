@@ -21,7 +21,9 @@ namespace cacheme::drivers {
 /// Called on the loop thread, never from inside `Storage::start` itself (post or defer
 /// instead), so the pump never re-enters.
 struct CompletionSink {
-  std::function<void(core::IoId, core::FetchResult)> fetched;  ///< fetches
+  /// Fetches. The receiver copies what it keeps, so a driver may fill the same result again
+  /// for its next completion (`core::assign_value`).
+  std::function<void(core::IoId, const core::FetchResult&)> fetched;
   std::function<void(core::IoId, core::IoStatus)> written;  ///< stores and erases
   /// Optional. A driver that hands over several completions in a row calls `batch(true)`
   /// before the first and `batch(false)` after the last, so that the receiver acts once for
@@ -55,8 +57,10 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
-  /// Starts one effect. Results arrive later through the sink given at creation.
-  virtual void start(core::FetchRequest req) = 0;
+  /// Starts one effect. Results arrive later through the sink given at creation. A driver
+  /// that keeps the request moves from it; one that has sent its keys leaves them, and the
+  /// caller gives the request back to the engine (`Engine::recycle`) to reuse its buffers.
+  virtual void start(core::FetchRequest&& req) = 0;
   /// Starts a store; it completes through the sink's `written`.
   virtual void start(core::StoreRequest req) = 0;
   /// Starts an erase; it completes through the sink's `written`.

@@ -243,7 +243,7 @@ class Cacheme {
         [this](auto handler, N node) {
           on_loop([this, h = std::move(handler), node = std::move(node)]() mutable {
             const core::Ticket t = runtime_.cache().invalidate(node, adapters::real_now());
-            await(t, std::move(h), [](auto h, core::Reply r) { return std::make_tuple(std::move(h), detail::asio_error(r.error)); });
+            await(t, std::move(h), [](auto h, core::Reply& r) { return std::make_tuple(std::move(h), detail::asio_error(r.error)); });
           });
         },
         token, node);
@@ -318,7 +318,7 @@ class Cacheme {
           on_loop([this, h = std::move(handler), submit = std::move(submit)]() mutable {
             const core::Submitted s = submit();
             if (s.answered()) return detail::complete(ex_, true, std::move(h), s.error, value_cast<T>(s.ready));
-            await(s.ticket, std::move(h), [](auto h, core::Reply r) {
+            await(s.ticket, std::move(h), [](auto h, core::Reply& r) {
               auto [ec, value] = detail::single<T>(r);
               return std::make_tuple(std::move(h), ec, std::move(value));
             });
@@ -334,7 +334,7 @@ class Cacheme {
         [this](auto handler, Submit submit) {
           on_loop([this, h = std::move(handler), submit = std::move(submit)]() mutable {
             const core::Ticket t = submit();
-            await(t, std::move(h), [](auto h, core::Reply r) {
+            await(t, std::move(h), [](auto h, core::Reply& r) {
               auto [ec, values] = detail::all<T>(r);
               return std::make_tuple(std::move(h), ec, std::move(values));
             });
@@ -367,10 +367,10 @@ class Cacheme {
   void await(core::Ticket ticket, Handler h, Unpack unpack) {
     auto op = pending(std::move(h));
     op->on_cancel(ex_, runtime_.alive_token(), [this, ticket] { runtime_.cancel(ticket); });
-    runtime_.await_reply(ticket, [this, op, unpack](core::Reply r) {
+    runtime_.await_reply(ticket, [this, op, unpack](core::Reply& r) {
       op->done();
       std::apply([this](auto&&... args) { detail::complete(ex_, initiating_ > 0, std::move(args)...); },
-                 unpack(std::move(op->handler), std::move(r)));
+                 unpack(std::move(op->handler), r));
     });
   }
 

@@ -14,7 +14,11 @@
 
 namespace cacheme::adapters {
 
-/// A move-only `void(core::Reply)` callable with 64 bytes of inline storage.
+/// A move-only `void(core::Reply&)` callable with 64 bytes of inline storage. The handler reads
+/// the reply (and may move values out of it) but does not keep it: the runtime gives the
+/// reply's buffers back to the engine afterwards (`Engine::recycle`). A handler taking the
+/// reply by value or by const reference is rejected, as it would copy or keep nothing to reuse
+/// for no reason.
 class ReplyHandler {
  public:
   /// Empty: `operator bool` is false.
@@ -23,8 +27,9 @@ class ReplyHandler {
   ReplyHandler(std::nullptr_t) noexcept {}  // NOLINT: converts like std::function's
   /// Holds `f` (inline when it fits and moves without throwing).
   template <class F, class D = std::decay_t<F>,
-            std::enable_if_t<!std::is_same_v<D, ReplyHandler> && std::is_invocable_v<D&, core::Reply>, int> = 0>
+            std::enable_if_t<!std::is_same_v<D, ReplyHandler> && std::is_invocable_v<D&, core::Reply&>, int> = 0>
   ReplyHandler(F&& f) {  // NOLINT: converts like std::function's
+    static_assert(!std::is_invocable_v<D&, core::Reply&&>, "a reply handler takes `core::Reply&`");
     if constexpr (kFits<D>) {
       ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
       ops_ = &kInlineOps<D>;
@@ -50,12 +55,12 @@ class ReplyHandler {
   /// True when it holds a callable.
   explicit operator bool() const noexcept { return ops_ != nullptr; }
   /// Calls the held callable (which must exist) with `reply`.
-  void operator()(core::Reply reply) { ops_->call(buf_, std::move(reply)); }
+  void operator()(core::Reply& reply) { ops_->call(buf_, reply); }
 
  private:
   static constexpr std::size_t kInline = 64;
   struct Ops {
-    void (*call)(void* self, core::Reply reply);
+    void (*call)(void* self, core::Reply& reply);
     void (*move)(void* to, void* from) noexcept;  // leaves `from` destroyed
     void (*destroy)(void* self) noexcept;
   };
@@ -68,14 +73,14 @@ class ReplyHandler {
   }
   template <class D>
   static constexpr Ops kInlineOps{
-      [](void* p, core::Reply r) { (*held<D>(p))(std::move(r)); },
+      [](void* p, core::Reply& r) { (*held<D>(p))(r); },
       [](void* to, void* from) noexcept {
         ::new (to) D(std::move(*held<D>(from)));
         held<D>(from)->~D();
       },
       [](void* p) noexcept { held<D>(p)->~D(); }};
   template <class D>
-  static constexpr Ops kHeapOps{[](void* p, core::Reply r) { (**static_cast<D**>(p))(std::move(r)); },
+  static constexpr Ops kHeapOps{[](void* p, core::Reply& r) { (**static_cast<D**>(p))(r); },
                                 [](void* to, void* from) noexcept { *static_cast<D**>(to) = *static_cast<D**>(from); },
                                 [](void* p) noexcept { delete *static_cast<D**>(p); }};
 

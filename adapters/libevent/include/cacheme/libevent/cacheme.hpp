@@ -201,7 +201,7 @@ class Cacheme {
     std::vector<core::SourceRef> sources;
     for (const N& n : nodes) sources.push_back(detail::source_of<detail::NodeThunk<N>>(n));
     const core::Ticket t = runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources, options);
-    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_all<T>(r, done); });
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply& r) { detail::deliver_all<T>(r, done); });
     return {runtime_, t};
   }
 
@@ -213,7 +213,7 @@ class Cacheme {
     std::vector<core::SourceRef> sources;
     for (const auto& l : loaders) sources.push_back(detail::source_of<detail::FunctionThunk<T>>(l));
     const core::Ticket t = runtime_.engine().get_all(core::NodeId{node.id}, keys, sources, adapters::real_now());
-    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_all<T>(r, done); });
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply& r) { detail::deliver_all<T>(r, done); });
     return {runtime_, t};
   }
 
@@ -221,7 +221,7 @@ class Cacheme {
   template <Node N>
   Request invalidate(const N& node, std::function<void(std::error_code)> done) {
     const core::Ticket t = runtime_.cache().invalidate(node, adapters::real_now());
-    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { done(r.error); });
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply& r) { done(r.error); });
     return {runtime_, t};
   }
 
@@ -231,7 +231,7 @@ class Cacheme {
     using T = node_value_t<N>;
     const core::Ticket t =
         runtime_.cache().refresh(node, adapters::real_now(), detail::source_of<detail::NodeThunk<N>>(node), options);
-    runtime_.await_reply(t, [done = std::move(done)](core::Reply r) { detail::deliver_one<T>(r, done); });
+    runtime_.await_reply(t, [done = std::move(done)](core::Reply& r) { detail::deliver_one<T>(r, done); });
     return {runtime_, t};
   }
 
@@ -296,7 +296,7 @@ class Cacheme {
       done(s.error, value_cast<T>(s.ready));
       return {};
     }
-    runtime_.await_reply(s.ticket, [done = std::move(done)](core::Reply r) { detail::deliver_one<T>(r, done); });
+    runtime_.await_reply(s.ticket, [done = std::move(done)](core::Reply& r) { detail::deliver_one<T>(r, done); });
     return {runtime_, s.ticket};
   }
 

@@ -47,7 +47,7 @@ class PoolStorage final : public Storage {
   explicit PoolStorage(std::shared_ptr<Pool> pool) : pool_(std::move(pool)) {}
   ~PoolStorage() override { pool_->close(); }
 
-  void start(core::FetchRequest req) override { pool_->fetch(std::move(req)); }
+  void start(core::FetchRequest&& req) override { pool_->fetch(std::move(req)); }
   void start(core::StoreRequest req) override { pool_->store(std::move(req)); }
   void start(core::EraseRequest req) override { pool_->erase(std::move(req)); }
   void flush_prefix(core::IoId id, std::string prefix) override { pool_->flush_prefix(id, std::move(prefix)); }
