@@ -39,6 +39,7 @@
 #include "bloom.hpp"
 #include "flight_index.hpp"
 #include "cacheme/core/engine.hpp"
+#include "cacheme/core/fifo_queue.hpp"
 #include "hash.hpp"
 #include "slot_map.hpp"
 #include "spare_pool.hpp"
@@ -359,7 +360,7 @@ class EngineImpl {
   std::uint64_t next_erase_seq_ = 0;
   SlotMap<PendingLoad> loads_;
   SlotMap<TicketState> tickets_;
-  std::deque<Effect> effects_;
+  FifoQueue<Effect> effects_;
   std::set<std::pair<Instant, std::uint64_t>> load_deadlines_;  ///< (deadline, LoadId) of pending loads
   std::deque<ErasedKey> erased_;  ///< finished erases of announcing tiers, for `poll_erased`
   std::string key_buf_;  ///< the local key being built (reused: no allocation on a local hit)

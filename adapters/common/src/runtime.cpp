@@ -50,13 +50,14 @@ Runtime::~Runtime() {
   for (auto& [id, batch] : std::exchange(loads_, {})) cancel_batch(*batch);
   for (auto& [id, storage] : storages_) storage->close();
   // Nothing is dropped: replies already known go out as they are, the rest aborted.
-  std::deque<Delivery> last = std::move(ready_);
+  core::detail::FifoQueue<Delivery> last = std::move(ready_);
   const core::Reply aborted{{}, operation_aborted(), {}};
   for (Waiting& w : waiting_)
     if (w.on_reply) last.push_back({std::move(w.on_reply), core::Reply{w.ticket, operation_aborted(), {}}});
   for (auto& [id, done] : registrations_) last.push_back({[fn = done](core::Reply& r) { fn(r.error); }, aborted});
   for (auto& [id, done] : flushes_) last.push_back({[fn = done](core::Reply& r) { fn(r.error); }, aborted});
-  for (Delivery& d : last) {
+  for (; !last.empty(); last.pop_front()) {
+    Delivery& d = last.front();
     try {
       d.on_reply(d.reply);
     } catch (...) {  // a destructor must not throw: hand it over, or drop it

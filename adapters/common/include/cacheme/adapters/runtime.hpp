@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <map>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "cacheme/adapters/reply_handler.hpp"
+#include "cacheme/core/fifo_queue.hpp"
 #include "cacheme/drivers/invalidation.hpp"
 #include "cacheme/drivers/reactor.hpp"
 #include "cacheme/drivers/storage.hpp"
@@ -200,7 +200,7 @@ class Runtime {
     ReplyHandler on_reply;
   };
   std::vector<Waiting> waiting_;  ///< by core::slot_of(ticket)
-  std::deque<Delivery> ready_;    ///< replies known, not yet handed to their caller
+  core::detail::FifoQueue<Delivery> ready_;  ///< replies known, not yet handed to their caller
   bool delivery_scheduled_ = false;
   std::unordered_map<std::uint64_t, std::shared_ptr<LoadBatch>> loads_;  ///< by LoadId
   std::unordered_map<std::uint64_t, std::function<void(std::error_code)>> registrations_;
