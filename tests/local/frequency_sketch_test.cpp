@@ -64,10 +64,10 @@ TEST_CASE("estimates of distinct keys stay small and never underestimate", "[ske
   CHECK(overestimated < 100);
 }
 
-TEST_CASE("the table holds two words (32 counters) per entry, in whole blocks of 8 words", "[sketch]") {
-  CHECK(FrequencySketch(2048).memory_bytes() == 4096 * 8);
-  CHECK(FrequencySketch(2049).memory_bytes() == 4104 * 8);
-  CHECK(FrequencySketch(100'000).memory_bytes() == 200'000 * 8);
+TEST_CASE("the table holds one and a half words (24 counters) per entry, in whole blocks of 8 words", "[sketch]") {
+  CHECK(FrequencySketch(2730).memory_bytes() == 4096 * 8);  // 4,095 words: the floor
+  CHECK(FrequencySketch(2731).memory_bytes() == 4104 * 8);  // 4,096.5 words: 513 blocks
+  CHECK(FrequencySketch(100'000).memory_bytes() == 150'000 * 8);
 }
 
 TEST_CASE("a small cache's table is never narrower than 32 KiB", "[sketch]") {

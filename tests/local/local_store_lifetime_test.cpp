@@ -115,8 +115,8 @@ TEST_CASE("a full store holds nodes (with their birth times), links and index, n
   auto store = std::move(*make_local_store("local://lru?size=100000", 1));
   for (std::size_t k = 0; k < kEntries; ++k) store->insert("key" + std::to_string(k), value(1), std::nullopt, kT0);
   // Nodes (one 64-byte line each, the newcomer's included, the birth time inside) and their
-  // 8-byte queue links, the index (2^17 slots of 8 bytes); the empty timer wheel's sentinels
+  // 8-byte queue links, the index (2^17 slots of 4 bytes); the empty timer wheel's sentinels
   // are the slack. Birth times by id beside the nodes added 8 bytes per entry, weights 4.
-  const std::size_t exact = (64 + 8) * (kEntries + 1) + (std::size_t{1} << 17) * 8;
+  const std::size_t exact = (64 + 8) * (kEntries + 1) + (std::size_t{1} << 17) * 4;
   CHECK(store->memory_bytes() <= exact + 16 * 1024);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 
 #include "cacheme/local/hash.hpp"
 
@@ -13,7 +14,8 @@ constexpr std::uint64_t kResetMask = 0x7777777777777777ULL;  // clears the bit s
 }  // namespace
 
 FrequencySketch::FrequencySketch(std::size_t capacity, double sample_per_entry) {
-  const std::size_t words = std::max<std::size_t>(kWordsPerEntry * capacity, kMinWords);
+  const auto wanted = static_cast<std::size_t>(std::ceil(kWordsPerEntry * static_cast<double>(capacity)));
+  const std::size_t words = std::max<std::size_t>(wanted, kMinWords);
   blocks_.assign((words + kWordsPerBlock - 1) / kWordsPerBlock, Block{});
   sample_size_ = std::max<std::size_t>(1, static_cast<std::size_t>(sample_per_entry * static_cast<double>(std::max<std::size_t>(capacity, 1))));
 }

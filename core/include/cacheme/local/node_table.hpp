@@ -62,10 +62,18 @@ struct Link {
 /// A slab of nodes addressed by 32-bit ids, with an open-addressing (linear probing) index
 /// from key to id. Ids are stable while a node lives and reused after it is removed.
 ///
-/// Index. Each slot is 64 bits: the key's 32-bit hash above its node id. A probe compares
-/// hashes in the slot array and reads a node only on a hash match, so a miss never leaves the
-/// index (one or two cache lines), and a hit reads exactly one node. The index keeps at most
-/// 80% of its slots full; deletion shifts entries back (no tombstones), so probes stay short.
+/// Index. Slots are 32 bits, a power of two of them, at most 80% full. A key's home slot is
+/// its hash's low `b` bits (2^b slots). Node ids stay below 2^b (a new id is taken only when
+/// every node is live, and the index grows before it passes 80%), so a slot holds, from the low
+/// end: the node id in `b` bits; the entry's displacement from its home in up to 4 bits
+/// (saturated at 15: "15 or more"); and a tag, the hash's next highest bits (11 of them at
+/// 2^17 slots, none from 2^28 on). A probe at displacement `d` reads a node only when a slot's
+/// displacement and tag both match, that is when the entry's home and tag equal the key's
+/// (about 1 in 2^(b + tag bits) for another key), and then compares the full hash and the key:
+/// a miss almost never leaves the index (one or two cache lines), a hit reads one node. The
+/// displacement also gives a slot's home without reading its node when deletion shifts entries
+/// back (no tombstones, so probes stay short); only a saturated one reads the node's hash. When
+/// the index grows, `b`, and so the layout, changes, and every slot is rebuilt.
 template <class Key, class Value>
 class NodeTable {
  public:
@@ -85,16 +93,16 @@ class NodeTable {
 
   /// The id of `key`, whose hash is `h`, or `kNoNode`.
   std::uint32_t find(View key, std::uint32_t h) const noexcept {
-    const std::uint64_t tag = std::uint64_t{h} << 32;
+    const std::uint64_t tag = tag_of(h);
+    std::uint32_t d = 0;
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const std::uint64_t slot = slots_[i];
-      if ((slot & kTagMask) == tag) {
-        const auto id = static_cast<std::uint32_t>(slot);
-        if (id == kNoNode) return kNoNode;  // an empty slot (whose tag may equal h: re-check)
-        if (Traits::equal(nodes_[id].key, key)) return id;
-      } else if (slot == kEmpty) {
-        return kNoNode;
+      const std::uint32_t slot = slots_[i];
+      if (slot == kEmpty) return kNoNode;
+      if ((std::uint64_t{slot} >> id_bits_) == (tag | d)) {
+        const std::uint32_t id = slot & id_mask_;
+        if (nodes_[id].hash == h && Traits::equal(nodes_[id].key, key)) return id;
       }
+      d += d < disp_max_;
     }
   }
 
@@ -185,31 +193,54 @@ class NodeTable {
   /// Bytes held by the slab and the index (long keys' own heap memory excluded).
   std::size_t memory_bytes() const noexcept {
     return nodes_.capacity() * sizeof(NodeType) + links_.capacity() * sizeof(Link) +
-           slots_.capacity() * sizeof(std::uint64_t) + weights_.capacity() * sizeof(std::uint32_t);
+           slots_.capacity() * sizeof(std::uint32_t) + weights_.capacity() * sizeof(std::uint32_t);
   }
 
  private:
-  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
-  static constexpr std::uint64_t kTagMask = ~std::uint64_t{0} << 32;
+  static constexpr std::uint32_t kEmpty = UINT32_MAX;  // its id field is all ones: never an id
+  static constexpr std::uint32_t kDispBits = 4;         // the displacement's bits, when there is room
 
-  static std::uint64_t slot_of(std::uint32_t h, std::uint32_t id) noexcept { return (std::uint64_t{h} << 32) | id; }
+  // The tag of hash `h`, shifted to sit above the displacement's bits (both above the id).
+  std::uint64_t tag_of(std::uint32_t h) const noexcept { return (std::uint64_t{h} >> tag_shift_) << disp_bits_; }
+
+  // The slot of node `id`, `d` slots from its home.
+  std::uint32_t slot_of(std::uint32_t h, std::uint32_t id, std::size_t d) const noexcept {
+    const std::uint64_t disp = std::min<std::uint64_t>(d, disp_max_);
+    return static_cast<std::uint32_t>(((tag_of(h) | disp) << id_bits_) | id);
+  }
+
+  // `slot` with its displacement set to `d`.
+  std::uint32_t with_displacement(std::uint32_t slot, std::size_t d) const noexcept {
+    const std::uint64_t disp = std::min<std::uint64_t>(d, disp_max_);
+    return static_cast<std::uint32_t>((std::uint64_t{slot} & ~(std::uint64_t{disp_max_} << id_bits_)) | (disp << id_bits_));
+  }
+
+  // How far the entry in slot `i` is from its home (reads its node only when saturated).
+  std::size_t displacement(std::size_t i) const noexcept {
+    const std::uint32_t slot = slots_[i];
+    const auto disp = static_cast<std::uint32_t>((std::uint64_t{slot} >> id_bits_) & disp_max_);
+    if (disp < disp_max_) return disp;
+    return (i - nodes_[slot & id_mask_].hash) & mask_;
+  }
 
   void insert_slot(std::uint32_t id) noexcept {
     const std::uint32_t h = nodes_[id].hash;
     std::size_t i = h & mask_;
-    while (slots_[i] != kEmpty) i = (i + 1) & mask_;
-    slots_[i] = slot_of(h, id);
+    std::size_t d = 0;
+    for (; slots_[i] != kEmpty; i = (i + 1) & mask_) ++d;
+    slots_[i] = slot_of(h, id, d);
   }
 
   // Backward-shift deletion: no tombstones, so probe lengths stay short forever.
   void erase_slot(std::uint32_t id) noexcept {
-    const std::uint64_t target = slot_of(nodes_[id].hash, id);
-    std::size_t i = nodes_[id].hash & mask_;
-    while (slots_[i] != target) i = (i + 1) & mask_;
+    const std::uint32_t h = nodes_[id].hash;
+    std::size_t i = h & mask_;
+    while ((slots_[i] & id_mask_) != id) i = (i + 1) & mask_;
     for (std::size_t j = (i + 1) & mask_; slots_[j] != kEmpty; j = (j + 1) & mask_) {
-      const std::size_t home = static_cast<std::size_t>(slots_[j] >> 32) & mask_;
-      if (((j - home) & mask_) >= ((j - i) & mask_)) {
-        slots_[i] = slots_[j];
+      const std::size_t disp = displacement(j);
+      const std::size_t gap = (j - i) & mask_;
+      if (disp >= gap) {  // its home is at or before i: it moves back to i
+        slots_[i] = with_displacement(slots_[j], disp - gap);
         i = j;
       }
     }
@@ -219,6 +250,12 @@ class NodeTable {
   void resize_index(std::size_t slots) {
     slots_.assign(slots, kEmpty);
     mask_ = slots - 1;
+    const auto index_bits = static_cast<std::uint32_t>(std::countr_zero(slots));
+    id_bits_ = std::min<std::uint32_t>(index_bits, 32);
+    id_mask_ = static_cast<std::uint32_t>((std::uint64_t{1} << id_bits_) - 1);
+    disp_bits_ = std::min(kDispBits, 32 - id_bits_);
+    disp_max_ = (std::uint32_t{1} << disp_bits_) - 1;
+    tag_shift_ = index_bits + disp_bits_;  // the tag: the hash's bits above the home's, up to 32 - b - disp_bits_ of them
     for (std::uint32_t id = 0; id < nodes_.size(); ++id) {
       if (nodes_[id].queue != Queue::none) insert_slot(id);
     }
@@ -227,8 +264,13 @@ class NodeTable {
   std::vector<NodeType> nodes_;
   std::vector<Link> links_;
   std::vector<std::uint32_t> weights_;  // by id; empty while every weight is 1
-  std::vector<std::uint64_t> slots_;
+  std::vector<std::uint32_t> slots_;
   std::size_t mask_ = 0;
+  std::uint32_t id_bits_ = 0;    // b: the id's bits, the low ones of a slot
+  std::uint32_t id_mask_ = 0;    // 2^b - 1
+  std::uint32_t disp_bits_ = 0;  // the displacement's bits, above the id
+  std::uint32_t disp_max_ = 0;   // a saturated displacement: this or more
+  std::uint32_t tag_shift_ = 0;  // the hash's tag is h >> tag_shift_
   std::size_t size_ = 0;
   std::uint32_t free_head_ = kNoNode;  // freed nodes, chained through `prev`
   std::uint64_t seed_;

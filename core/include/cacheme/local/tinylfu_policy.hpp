@@ -38,8 +38,8 @@ namespace cacheme::local {
 /// still 0.2). An attacker must still win 4096 coin flips on average per displaced entry.
 ///
 /// Memory beyond key and value: the node (64 bytes with a string key, the key's inline bytes,
-/// the value and its expiry included), 8 bytes of queue links, 10 to 20 of index (8-byte slots,
-/// a power of two of them, at most 80% full), 16 of sketch per entry (32 KiB at least: see `FrequencySketch`)
+/// the value and its expiry included), 8 bytes of queue links, 5 to 10 of index (4-byte slots,
+/// a power of two of them, at most 80% full), 12 of sketch per entry (32 KiB at least: see `FrequencySketch`)
 /// and about 0.25 of ghosts (see `WindowAdapter`).
 ///
 /// Hits are buffered (`AccessBuffer`): `touch` records one, and the queues and the sketch see
