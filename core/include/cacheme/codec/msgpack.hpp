@@ -87,10 +87,31 @@ struct StringSink {
   void write(const char* data, std::size_t size) { out.append(data, size); }
 };
 
-/// Unpacks untrusted bytes into one msgpack object: exactly one object spanning the whole input,
-/// with element counts bounded by the input's size and nesting by `kMaxDepth`; otherwise
-/// `errc::decode_error`. Never throws.
-Result<msgpack::object_handle> unpack_msgpack(std::string_view body);
+/// The zone a decode unpacks into: this thread's, lent for the decode and cleared after it
+/// (its first 8 KiB chunk stays), so that decoding a value allocates no zone. msgpack-cxx's
+/// `unpack` gives each call a zone of its own, a 8 KiB allocation per decoded value: a large
+/// one, which also makes glibc's malloc merge its free small blocks every time. A decode
+/// nested in another on the same thread (a conversion that decodes) gets a zone of its own.
+class DecodeZone {
+ public:
+  /// Takes this thread's zone, or makes one of its own when the thread's is lent already.
+  DecodeZone();
+  /// Clears the thread's zone and gives it back (a zone of its own just dies).
+  ~DecodeZone();
+  DecodeZone(const DecodeZone&) = delete;
+  DecodeZone& operator=(const DecodeZone&) = delete;
+  /// The zone to unpack into, valid until this object dies.
+  msgpack::zone& get() noexcept { return *zone_; }
+
+ private:
+  msgpack::zone* zone_;
+  std::optional<msgpack::zone> own_;  // only when the thread's zone is lent already
+};
+
+/// Unpacks untrusted bytes into one msgpack object in `zone`: exactly one object spanning the
+/// whole input, with element counts bounded by the input's size and nesting by `kMaxDepth`;
+/// otherwise `errc::decode_error`. Never throws.
+Result<msgpack::object> unpack_msgpack(std::string_view body, msgpack::zone& zone);
 
 }  // namespace detail
 
@@ -115,10 +136,11 @@ Result<std::string> encode_msgpack(const T& value) {
 /// (a string where an integer is expected, an integer out of range, ...). Never throws.
 template <MsgpackCodable T>
 Result<T> decode_msgpack(std::string_view body) {
-  auto handle = detail::unpack_msgpack(body);
-  if (!handle) return fail(handle.error());
+  detail::DecodeZone zone;
+  auto object = detail::unpack_msgpack(body, zone.get());
+  if (!object) return fail(object.error());
   try {
-    return handle->get().template as<T>();
+    return object->template as<T>();
   } catch (const std::exception&) {
     return fail(errc::decode_error);
   }
