@@ -9,6 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include <sys/socket.h>
+
+// hiredis 0.14's sds.h declares its functions without C linkage (hiredis.h, which includes it,
+// only wraps its own): included first, here, so that sdsclear and sdsrange link.
+extern "C" {
+#include <hiredis/sds.h>
+}
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
@@ -310,7 +317,7 @@ bool Connection::flush() {
   write_pending_ = false;
   flushing_ = true;
   ++in_hiredis_;
-  redisAsyncHandleWrite(ac_);  // a failed write disconnects: callbacks get nullptr, ac_ clears
+  if (!write_buffer()) redisAsyncHandleWrite(ac_);  // a failed write disconnects: callbacks get nullptr, ac_ clears
   --in_hiredis_;
   flushing_ = false;
   if (drop_requested_ && ac_) {
@@ -318,6 +325,26 @@ bool Connection::flush() {
     free_context();
   }
   return true;
+}
+
+// hiredis frees its output buffer each time a write empties it (redisBufferWrite) and grows a
+// new one for the next batch: a pipeline of more than 1 KiB made one large allocation per
+// flush, and each large allocation makes glibc's malloc merge all its free small blocks
+// (malloc_consolidate), walking memory long out of the caches. Written here, the buffer is
+// emptied and kept. Anything short of a complete write (a partial one, EAGAIN, an error) is
+// left to hiredis, which writes the rest, waits for writability or disconnects as usual.
+bool Connection::write_buffer() {
+  redisContext& c = ac_->c;
+  if (!(c.flags & REDIS_CONNECTED) || c.err) return false;  // hiredis's own business
+  const std::size_t len = sdslen(c.obuf);
+  if (len == 0) return true;
+  const ssize_t n = ::send(c.fd, c.obuf, len, MSG_NOSIGNAL);
+  if (n == static_cast<ssize_t>(len)) {
+    sdsclear(c.obuf);
+    return true;
+  }
+  if (n > 0) sdsrange(c.obuf, n, -1);
+  return false;
 }
 
 void Connection::ev_del_write(void* self) noexcept {

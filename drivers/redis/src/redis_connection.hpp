@@ -101,6 +101,8 @@ class Connection {
   bool flush();
 
  private:
+  /// Writes hiredis's output buffer and keeps it; false when hiredis must finish the job.
+  bool write_buffer();
   enum class State {
     idle,        ///< no context; nothing scheduled (before connect, or while reporting down)
     waiting,     ///< no context; a reconnect timer is armed
