@@ -62,3 +62,22 @@ TEST_CASE("fifo queue: a moved-from queue is empty, the new one holds everything
   for (int i = 1; i < 20; ++i) expected.push_back(i);
   CHECK(drain(c) == expected);
 }
+
+TEST_CASE("fifo queue: keeps a small buffer, gives a spike's back once drained", "[fifo]") {
+  FifoQueue<std::unique_ptr<int>> q;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 5; ++i) q.emplace_back(std::make_unique<int>(i));
+    while (!q.empty()) q.pop_front();
+    CHECK(q.capacity() == 8);  // reused from one round to the next
+  }
+  const std::size_t spike = FifoQueue<std::unique_ptr<int>>::kKeptSlots * 4;
+  for (std::size_t i = 0; i < spike; ++i) q.emplace_back(std::make_unique<int>(static_cast<int>(i)));
+  CHECK(q.capacity() >= spike);
+  for (std::size_t i = 0; i + 1 < spike; ++i) q.pop_front();
+  CHECK(q.capacity() >= spike);  // not while something is queued
+  CHECK(*q.front() == static_cast<int>(spike - 1));
+  q.pop_front();
+  CHECK(q.capacity() == 0);
+  q.emplace_back(std::make_unique<int>(1));
+  CHECK(drain(q) == std::vector<int>{1});
+}

@@ -33,7 +33,7 @@ void CompletionQueue::trim(DoneList& list) {
     auto& values = list.items[i].fetch.values;
     const bool large = std::any_of(values.begin(), values.end(),
                                    [](const auto& v) { return v && v->capacity() > kKeptBytes; });
-    if (i >= kKeptResults || large) values = {};
+    if (i >= kKeptResults || values.capacity() > kKeptValues || large) values = {};
   }
 }
 

@@ -73,9 +73,11 @@ class CompletionQueue {
       return items[size++];
     }
   };
-  // What a delivered batch keeps for reuse: the results of its first kKeptResults fetches,
-  // unless one holds a value larger than kKeptBytes (a burst or a large value is not pinned).
+  // What a delivered batch keeps for reuse: the fetch results among its first kKeptResults
+  // completions, unless one has room for more than kKeptValues values or holds a value larger
+  // than kKeptBytes (a burst, a large MGET or a large value is not pinned).
   static constexpr std::size_t kKeptResults = 1024;
+  static constexpr std::size_t kKeptValues = 64;
   static constexpr std::size_t kKeptBytes = 4096;
   static void trim(DoneList& list);
 

@@ -136,10 +136,10 @@ Result<std::string> encode_msgpack(const T& value) {
 /// (a string where an integer is expected, an integer out of range, ...). Never throws.
 template <MsgpackCodable T>
 Result<T> decode_msgpack(std::string_view body) {
-  detail::DecodeZone zone;
-  auto object = detail::unpack_msgpack(body, zone.get());
-  if (!object) return fail(object.error());
   try {
+    detail::DecodeZone zone;  // may allocate (a thread's first decode, a nested one)
+    auto object = detail::unpack_msgpack(body, zone.get());
+    if (!object) return fail(object.error());
     return object->template as<T>();
   } catch (const std::exception&) {
     return fail(errc::decode_error);

@@ -46,6 +46,8 @@ class FifoQueue {
   bool empty() const noexcept { return size_ == 0; }
   /// Elements queued.
   std::size_t size() const noexcept { return size_; }
+  /// Slots in the buffer (0 before the first push and after a spike drained, see `pop_front`).
+  std::size_t capacity() const noexcept { return slots_.size(); }
 
   /// The oldest element (the queue must not be empty).
   T& front() noexcept { return *slots_[head_]; }
@@ -62,12 +64,19 @@ class FifoQueue {
   /// Adds `value` at the back.
   void push_back(T value) { emplace_back(std::move(value)); }
 
-  /// Removes the oldest element (the queue must not be empty).
+  /// Removes the oldest element (the queue must not be empty). A queue left empty with more
+  /// than kKeptSlots slots gives its buffer back: a spike does not pin its memory.
   void pop_front() noexcept {
     slots_[head_].reset();
     head_ = (head_ + 1) & (slots_.size() - 1);
-    --size_;
+    if (--size_ == 0 && slots_.size() > kKeptSlots) {
+      slots_ = std::vector<std::optional<T>>();
+      head_ = 0;
+    }
   }
+
+  /// The most slots an empty queue keeps (see `pop_front`).
+  static constexpr std::size_t kKeptSlots = 1024;
 
  private:
   // Twice the slots (at least 8), the elements moved over in order from the new head 0.

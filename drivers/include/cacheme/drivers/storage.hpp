@@ -22,7 +22,8 @@ namespace cacheme::drivers {
 /// instead), so the pump never re-enters.
 struct CompletionSink {
   /// Fetches. The receiver copies what it keeps, so a driver may fill the same result again
-  /// for its next completion (`core::assign_value`).
+  /// for its next completion (`core::assign_value`). The result is the driver's: valid until
+  /// the call returns or the receiver destroys the storage, whichever comes first.
   std::function<void(core::IoId, const core::FetchResult&)> fetched;
   std::function<void(core::IoId, core::IoStatus)> written;  ///< stores and erases
   /// Optional. A driver that hands over several completions in a row calls `batch(true)`
