@@ -63,21 +63,52 @@ TEST_CASE("fifo queue: a moved-from queue is empty, the new one holds everything
   CHECK(drain(c) == expected);
 }
 
-TEST_CASE("fifo queue: keeps a small buffer, gives a spike's back once drained", "[fifo]") {
-  FifoQueue<std::unique_ptr<int>> q;
+namespace {
+
+using Queue = FifoQueue<std::unique_ptr<int>>;
+
+// Fills `q` with `n` elements, then empties it.
+void burst(Queue& q, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) q.emplace_back(std::make_unique<int>(static_cast<int>(i)));
+  while (!q.empty()) q.pop_front();
+}
+
+}  // namespace
+
+TEST_CASE("fifo queue: keeps a small buffer from one drain to the next", "[fifo]") {
+  Queue q;
   for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 5; ++i) q.emplace_back(std::make_unique<int>(i));
-    while (!q.empty()) q.pop_front();
-    CHECK(q.capacity() == 8);  // reused from one round to the next
+    burst(q, 5);
+    CHECK(q.capacity() == 8);
   }
-  const std::size_t spike = FifoQueue<std::unique_ptr<int>>::kKeptSlots * 4;
+}
+
+TEST_CASE("fifo queue: a queue filled in bursts keeps the buffer its bursts need", "[fifo]") {
+  Queue q;
+  const std::size_t big = Queue::kKeptSlots * 4;
+  burst(q, big);
+  const std::size_t grown = q.capacity();
+  CHECK(grown >= big);
+  // Many small drains between bursts, more than one review period in all: each review saw a
+  // burst, so the buffer stays (giving it back at every drain made every burst regrow it).
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < Queue::kReviewDrains / 2; ++i) burst(q, 3);
+    burst(q, big);
+    CHECK(q.capacity() == grown);
+  }
+}
+
+TEST_CASE("fifo queue: gives a spike's buffer back once a review period did not need it", "[fifo]") {
+  Queue q;
+  const std::size_t spike = Queue::kKeptSlots * 16;
   for (std::size_t i = 0; i < spike; ++i) q.emplace_back(std::make_unique<int>(static_cast<int>(i)));
-  CHECK(q.capacity() >= spike);
   for (std::size_t i = 0; i + 1 < spike; ++i) q.pop_front();
-  CHECK(q.capacity() >= spike);  // not while something is queued
+  CHECK(q.capacity() >= spike);  // nothing given back while something is queued
   CHECK(*q.front() == static_cast<int>(spike - 1));
   q.pop_front();
-  CHECK(q.capacity() == 0);
+  // The review that follows the spike saw it; the next one did not and cuts the buffer.
+  for (std::size_t i = 0; i < 2 * Queue::kReviewDrains; ++i) burst(q, 10);
+  CHECK(q.capacity() == Queue::kKeptSlots);
   q.emplace_back(std::make_unique<int>(1));
   CHECK(drain(q) == std::vector<int>{1});
 }

@@ -8,6 +8,8 @@
 /// and allocates only when it grows (doubling), like a vector.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <optional>
 #include <type_traits>
@@ -26,7 +28,8 @@ class FifoQueue {
   FifoQueue() = default;
   /// Takes `other`'s elements and buffer; `other` is left empty.
   FifoQueue(FifoQueue&& other) noexcept
-      : slots_(std::move(other.slots_)), head_(std::exchange(other.head_, 0)), size_(std::exchange(other.size_, 0)) {
+      : slots_(std::move(other.slots_)), head_(std::exchange(other.head_, 0)), size_(std::exchange(other.size_, 0)),
+        peak_(std::exchange(other.peak_, 0)), drains_(std::exchange(other.drains_, 0)) {
     other.slots_.clear();
   }
   /// Drops the elements held and takes `other`'s; `other` is left empty.
@@ -36,6 +39,8 @@ class FifoQueue {
       other.slots_.clear();
       head_ = std::exchange(other.head_, 0);
       size_ = std::exchange(other.size_, 0);
+      peak_ = std::exchange(other.peak_, 0);
+      drains_ = std::exchange(other.drains_, 0);
     }
     return *this;
   }
@@ -46,7 +51,7 @@ class FifoQueue {
   bool empty() const noexcept { return size_ == 0; }
   /// Elements queued.
   std::size_t size() const noexcept { return size_; }
-  /// Slots in the buffer (0 before the first push and after a spike drained, see `pop_front`).
+  /// Slots in the buffer (0 before the first push; see `pop_front` for when it shrinks).
   std::size_t capacity() const noexcept { return slots_.size(); }
 
   /// The oldest element (the queue must not be empty).
@@ -58,25 +63,30 @@ class FifoQueue {
     if (size_ == slots_.size()) grow();
     std::optional<T>& slot = slots_[(head_ + size_) & (slots_.size() - 1)];
     slot.emplace(std::forward<Args>(args)...);
-    ++size_;
+    peak_ = std::max(peak_, ++size_);
     return *slot;
   }
   /// Adds `value` at the back.
   void push_back(T value) { emplace_back(std::move(value)); }
 
-  /// Removes the oldest element (the queue must not be empty). A queue left empty with more
-  /// than kKeptSlots slots gives its buffer back: a spike does not pin its memory.
+  /// Removes the oldest element (the queue must not be empty).
+  ///
+  /// Shrinking. Every `kReviewDrains` times the queue empties, it compares its buffer with the
+  /// most elements it held meanwhile: a buffer over `kKeptSlots` slots and at least 4 times that
+  /// peak is cut to twice the peak (at least `kKeptSlots`). So a spike does not pin its memory
+  /// for long, while a queue that fills in bursts (the runtime's replies when a batch of loads
+  /// completes) keeps the buffer its bursts need: giving it back at every drain made each burst
+  /// grow it again, copying and touching fresh memory every time.
   void pop_front() noexcept {
     slots_[head_].reset();
     head_ = (head_ + 1) & (slots_.size() - 1);
-    if (--size_ == 0 && slots_.size() > kKeptSlots) {
-      slots_ = std::vector<std::optional<T>>();
-      head_ = 0;
-    }
+    if (--size_ == 0 && ++drains_ == kReviewDrains) review();
   }
 
-  /// The most slots an empty queue keeps (see `pop_front`).
+  /// The most slots an empty queue keeps whatever its use (see `pop_front`).
   static constexpr std::size_t kKeptSlots = 1024;
+  /// How many times the queue empties between two reviews of its buffer (see `pop_front`).
+  static constexpr std::size_t kReviewDrains = 4096;
 
  private:
   // Twice the slots (at least 8), the elements moved over in order from the new head 0.
@@ -87,9 +97,25 @@ class FifoQueue {
     head_ = 0;
   }
 
+  // Empty now: cuts a buffer that the last kReviewDrains drains did not need (see `pop_front`).
+  // An allocation failure keeps the buffer as it is.
+  void review() noexcept {
+    if (slots_.size() > kKeptSlots && peak_ * 4 <= slots_.size()) {
+      try {
+        slots_ = std::vector<std::optional<T>>(std::max(kKeptSlots, std::bit_ceil(2 * peak_)));
+        head_ = 0;
+      } catch (...) {  // NOLINT(bugprone-empty-catch): keeping the larger buffer is correct too
+      }
+    }
+    peak_ = 0;
+    drains_ = 0;
+  }
+
   std::vector<std::optional<T>> slots_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
+  std::size_t peak_ = 0;    ///< most elements held since the last review
+  std::size_t drains_ = 0;  ///< times emptied since the last review
 };
 
 }  // namespace cacheme::core::detail
