@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <utility>
@@ -243,7 +244,7 @@ void Connection::on_ready(Interest ready) {
   ++in_hiredis_;
   // Reading may end in a disconnect that frees the context (ac_ becomes nullptr).
   if (any(ready & Interest::read) && ac_) redisAsyncHandleRead(ac_);
-  if (any(ready & Interest::write) && ac_) redisAsyncHandleWrite(ac_);
+  if (any(ready & Interest::write) && ac_) handle_write();
   --in_hiredis_;
   if (drop_requested_ && ac_) {
     drop_requested_ = false;
@@ -317,7 +318,7 @@ bool Connection::flush() {
   write_pending_ = false;
   flushing_ = true;
   ++in_hiredis_;
-  if (!write_buffer()) redisAsyncHandleWrite(ac_);  // a failed write disconnects: callbacks get nullptr, ac_ clears
+  handle_write();
   --in_hiredis_;
   flushing_ = false;
   if (drop_requested_ && ac_) {
@@ -331,20 +332,40 @@ bool Connection::flush() {
 // new one for the next batch: a pipeline of more than 1 KiB made one large allocation per
 // flush, and each large allocation makes glibc's malloc merge all its free small blocks
 // (malloc_consolidate), walking memory long out of the caches. Written here, the buffer is
-// emptied and kept. Anything short of a complete write (a partial one, EAGAIN, an error) is
-// left to hiredis, which writes the rest, waits for writability or disconnects as usual.
-bool Connection::write_buffer() {
+// emptied and kept, also when the socket takes a burst in several writes. Before the connection
+// is established, and on a failed write, hiredis's own handler runs: it completes the connect,
+// or records the error and disconnects as usual.
+Connection::Written Connection::write_buffer() {
   redisContext& c = ac_->c;
-  if (!(c.flags & REDIS_CONNECTED) || c.err) return false;  // hiredis's own business
+  if (!(c.flags & REDIS_CONNECTED) || c.err) return Written::hiredis;
   const std::size_t len = sdslen(c.obuf);
-  if (len == 0) return true;
+  if (len == 0) return Written::all;
   const ssize_t n = ::send(c.fd, c.obuf, len, MSG_NOSIGNAL);
   if (n == static_cast<ssize_t>(len)) {
     sdsclear(c.obuf);
-    return true;
+    return Written::all;
   }
-  if (n > 0) sdsrange(c.obuf, n, -1);
-  return false;
+  if (n > 0) {
+    sdsrange(c.obuf, n, -1);
+    return Written::part;
+  }
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? Written::part : Written::hiredis;
+}
+
+// What redisAsyncHandleWrite does once connected: watch writability while bytes remain, stop
+// when none do, and always read after writing.
+void Connection::handle_write() {
+  switch (write_buffer()) {
+    case Written::all:
+      set_interest(Interest((unsigned(interest_) & ~unsigned(Interest::write)) | unsigned(Interest::read)));
+      return;
+    case Written::part:
+      set_interest(interest_ | Interest::write | Interest::read);
+      return;
+    case Written::hiredis:
+      redisAsyncHandleWrite(ac_);  // a failed write disconnects: callbacks get nullptr, ac_ clears
+      return;
+  }
 }
 
 void Connection::ev_del_write(void* self) noexcept {

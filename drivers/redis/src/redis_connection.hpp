@@ -101,8 +101,16 @@ class Connection {
   bool flush();
 
  private:
-  /// Writes hiredis's output buffer and keeps it; false when hiredis must finish the job.
-  bool write_buffer();
+  /// What `write_buffer` did.
+  enum class Written {
+    all,      ///< the buffer is empty (kept for the next commands)
+    part,     ///< the socket took part or nothing (EAGAIN): the rest waits for writability
+    hiredis,  ///< not connected yet, or the write failed: hiredis's handler must run
+  };
+  /// Writes hiredis's output buffer and keeps it.
+  Written write_buffer();
+  /// Writes on writability, as hiredis's handler does but keeping the output buffer.
+  void handle_write();
   enum class State {
     idle,        ///< no context; nothing scheduled (before connect, or while reporting down)
     waiting,     ///< no context; a reconnect timer is armed

@@ -80,7 +80,10 @@ class FifoQueue {
   void pop_front() noexcept {
     slots_[head_].reset();
     head_ = (head_ + 1) & (slots_.size() - 1);
-    if (--size_ == 0 && ++drains_ == kReviewDrains) review();
+    if (--size_ == 0) {
+      head_ = 0;  // the next burst starts at the front again, in lines the last one warmed
+      if (++drains_ == kReviewDrains) review();
+    }
   }
 
   /// The most slots an empty queue keeps whatever its use (see `pop_front`).
