@@ -31,6 +31,9 @@ class SparePool {
     // No buffer of its own (an empty vector, a string in its inline bytes): nothing to keep.
     if (c.capacity() <= C{}.capacity() || c.capacity() > kMaxCapacity || spare_.size() >= kMaxKept) return;
     c.clear();
+    // All the room at once: growing the stack step by step mid-run made large allocations
+    // (each a malloc_consolidate) while a burst of flights finished.
+    if (spare_.capacity() == 0) spare_.reserve(kMaxKept);
     spare_.push_back(std::move(c));
   }
 

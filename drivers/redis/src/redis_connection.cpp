@@ -31,6 +31,9 @@ constexpr std::chrono::milliseconds kConnectTimeout{3000};
 constexpr std::size_t kSpareRequests = 64;
 // Bytes of read buffer a connection keeps between bursts of replies.
 constexpr std::size_t kReadBufferKept = 64 * 1024;
+// Room a connection's read buffer starts with (sds doubles it: 32 KiB): one 16 KiB read of
+// hiredis's and the partial reply left before it.
+constexpr std::size_t kReadBufferStart = 16 * 1024;
 
 Connection* self_of(void* p) { return static_cast<Connection*>(p); }
 
@@ -75,6 +78,10 @@ void Connection::connect() {
   // hiredis frees an idle read buffer past 16 KiB and grows a new one on the next burst of
   // replies (large blocks, each a malloc_consolidate); keep up to 64 KiB per connection.
   ac->c.reader->maxbuf = kReadBufferKept;
+  // hiredis reads 16 KiB at a time into a buffer that starts empty and doubles as it fills: its
+  // first bursts of replies would grow it in large steps mid-run, each a malloc_consolidate
+  // over every small block the run has freed so far. Grown now, it costs a cheap one.
+  if (sds grown = sdsMakeRoomFor(ac->c.reader->buf, kReadBufferStart)) ac->c.reader->buf = grown;
   ac_ = ac;
   fd_ = ac->c.fd;
   state_ = State::connecting;
