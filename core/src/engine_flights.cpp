@@ -40,7 +40,7 @@ void EngineImpl::advance(NodeId id, std::vector<FlightId> group, Now now) {
         ++n.stats.tiers[idx].hits;
         found.push_back({fid, *hit.value, fresh, std::nullopt, false});
       } else {
-        if (hit.value && !f.fallback) keep_fallback(f, *hit.value, fresh, std::nullopt);
+        if (hit.value && !f.has_fallback()) keep_fallback(f, *hit.value, fresh, std::nullopt);
         ++n.stats.tiers[idx].misses;
         f.missed |= TierMask{1} << idx;
         rest.push_back(fid);
@@ -192,13 +192,14 @@ void EngineImpl::start_load(NodeId id, std::vector<FlightId> group, Now now) {
   // soft_timeout: callers with a stale value at hand get it then (at once for 0).
   for (FlightId fid : group) {
     Flight& f = flight(fid);
-    if (!f.fallback || f.background || !n.config.soft_timeout) continue;
+    if (!f.has_fallback() || f.background || !n.config.soft_timeout) continue;
     if (*n.config.soft_timeout <= Duration::zero()) {
       go_background(fid, now);
       continue;
     }
-    f.soft_deadline = now.mono + *n.config.soft_timeout;
-    soft_deadlines_.emplace(*f.soft_deadline, fid);
+    const Instant soft_deadline = now.mono + *n.config.soft_timeout;
+    f.extras().soft_deadline = soft_deadline;
+    soft_deadlines_.emplace(soft_deadline, fid);
   }
   spare_groups_.give(std::move(group));
 }
@@ -293,7 +294,7 @@ void EngineImpl::issue_erase(PendingIo io, TierId tier, std::string_view full_ke
   fence->second.pending.push_back(io.erase_seq);
   if (Flight* w = writer ? flights_.find(writer) : nullptr; w && w->pending_writes > 0) {
     fence->second.writer = writer;
-    w->erases_after_writes.push_back(std::move(io));
+    w->extras().erases_after_writes.push_back(std::move(io));
     return;
   }
   emit_erase(std::move(io), now);
@@ -309,8 +310,9 @@ void EngineImpl::emit_erase(PendingIo io, Now now) {
 
 // The flight's write-backs are all acknowledged, failed or timed out: the erases held for them go.
 void EngineImpl::release_erases(Flight& f, Now now) {
-  auto erases = std::move(f.erases_after_writes);
-  f.erases_after_writes.clear();
+  if (!f.extras_if()) return;
+  auto erases = std::move(f.extras().erases_after_writes);
+  f.extras().erases_after_writes.clear();
   for (PendingIo& io : erases) emit_erase(std::move(io), now);
 }
 

@@ -60,9 +60,10 @@ std::optional<Result<AnyValue>> EngineImpl::held(NodeState& n, const Flight& f, 
   if (f.stage == Stage::writing) {
     v = &f.value;
     info.stale = f.value_stale;
-  } else if (f.background && f.fallback) {
-    v = &f.fallback;
-    info.stale = f.fallback_fresh && *f.fallback_fresh <= now.mono;
+  } else if (f.background && f.has_fallback()) {
+    const FlightExtras& x = *f.extras_if();
+    v = &x.fallback;
+    info.stale = x.fallback_fresh && *x.fallback_fresh <= now.mono;
   }
   if (!v) return std::nullopt;
   ++n.stats.hits;
@@ -103,7 +104,7 @@ Submitted EngineImpl::get(NodeId id, std::string_view key, SourceRef source, Now
     tickets_.at(t.v).info = options.info;
     attach(f, t, 0);
     tickets_.at(t.v).waits_on(in);
-    if (local.stale && !f.fallback) keep_fallback(f, local.stale, local.stale_fresh_until, std::nullopt);
+    if (local.stale && !f.has_fallback()) keep_fallback(f, local.stale, local.stale_fresh_until, std::nullopt);
     return {t, nullptr, {}};
   }
   const Ticket t = new_ticket(1);
@@ -150,7 +151,7 @@ Ticket EngineImpl::get_all(NodeId id, std::span<const std::string> keys, std::sp
       } else {
         attach(f, t, i);
         ts.waits_on(in);
-        if (local.stale && !f.fallback) keep_fallback(f, local.stale, local.stale_fresh_until, std::nullopt);
+        if (local.stale && !f.has_fallback()) keep_fallback(f, local.stale, local.stale_fresh_until, std::nullopt);
       }
       continue;
     }

@@ -13,9 +13,10 @@ TierMask whole_chain(const NodeState& n) {
 
 void EngineImpl::keep_fallback(Flight& f, const AnyValue& v, std::optional<Instant> fresh,
                                std::optional<std::string> body) {
-  f.fallback = v;
-  f.fallback_fresh = fresh;
-  f.fallback_body = std::move(body);
+  FlightExtras& x = f.extras();
+  x.fallback = v;
+  x.fallback_fresh = fresh;
+  x.fallback_body = std::move(body);
 }
 
 // XFetch (Vattani, Chierichetti, Lowenstein, "Optimal probabilistic cache stampede prevention",
@@ -74,15 +75,17 @@ bool EngineImpl::start_early_refresh(FlightId id, Now now) {
 std::optional<Resolution> EngineImpl::fail_safe(FlightId id, std::error_code error, Now now) {
   Flight& f = flight(id);
   NodeState& n = *node(f.node);
-  if (!f.fallback || n.config.stale_for <= Duration::zero() || error == errc::cancelled || error == errc::not_found)
+  if (!f.has_fallback() || n.config.stale_for <= Duration::zero() || error == errc::cancelled ||
+      error == errc::not_found)
     return std::nullopt;
   ++n.stats.fail_safe;
-  const bool stale = f.fallback_fresh && *f.fallback_fresh <= now.mono;
+  FlightExtras& x = f.extras();
+  const bool stale = x.fallback_fresh && *x.fallback_fresh <= now.mono;
   Instant fresh = now.mono + n.config.fail_safe_throttle;
-  if (f.fallback_fresh && *f.fallback_fresh > fresh) fresh = *f.fallback_fresh;  // never shortened
+  if (x.fallback_fresh && *x.fallback_fresh > fresh) fresh = *x.fallback_fresh;  // never shortened
   f.missed = whole_chain(n);
   f.stage = Stage::loading;
-  return Resolution{id, f.fallback, fresh, std::move(f.fallback_body), true, stale};
+  return Resolution{id, x.fallback, fresh, std::move(x.fallback_body), true, stale};
 }
 
 // soft_timeout: the waiters of flight `id` get its fallback now; newcomers get it at once
@@ -91,9 +94,10 @@ void EngineImpl::go_background(FlightId id, Now now) {
   Flight& f = flight(id);
   NodeState& n = *node(f.node);
   f.background = true;
-  f.soft_deadline.reset();
-  const bool stale = f.fallback_fresh && *f.fallback_fresh <= now.mono;
-  const Result<AnyValue> out = deliverable(f.fallback);
+  FlightExtras& x = f.extras();
+  x.soft_deadline.reset();
+  const bool stale = x.fallback_fresh && *x.fallback_fresh <= now.mono;
+  const Result<AnyValue> out = deliverable(x.fallback);
   f.waiters.for_each([&](const Waiter& w) {
     if (!answer(w, out, {stale, false})) return;
     if (stale) ++n.stats.stale_served;
@@ -109,7 +113,7 @@ void EngineImpl::expire_soft(Now now) {
     const auto [at, fid] = *soft_deadlines_.begin();
     soft_deadlines_.erase(soft_deadlines_.begin());
     const Flight* f = flights_.find(fid);  // lazy deletion: the flight may be gone or answered
-    if (f && f->stage == Stage::loading && f->soft_deadline == at) go_background(fid, now);
+    if (f && f->stage == Stage::loading && f->extras_if() && f->extras_if()->soft_deadline == at) go_background(fid, now);
   }
 }
 

@@ -183,6 +183,21 @@ inline void append_node_tag(std::string& key, NodeId id) {
   key.append(tag, kNodeTagSize);
 }
 
+/// What only fail-safe, soft timeouts, early refresh and erases held behind write-backs use:
+/// kept out of `Flight` (allocated on first use) so that a plain flight, the common case, spans
+/// fewer cache lines. With thousands of flights in flight, each is out of the caches whenever
+/// it is touched, and every line it spans costs a miss.
+struct FlightExtras {
+  AnyValue fallback;                          ///< a stale copy met on the way (or the value an early refresh replaces)
+  std::optional<Instant> fallback_fresh;      ///< its fresh-until
+  std::optional<std::string> fallback_body;   ///< its codec bytes, when it came from a remote tier
+  std::optional<Instant> soft_deadline;       ///< when it goes background (soft_timeout)
+  /// Erases (of an `invalidate` or a `refresh`) that came while this flight's write-backs were
+  /// pending: issued once those finish, so that no erase can overtake a write-back it must
+  /// remove (a storage may run two operations on one key on two connections, in any order).
+  std::vector<PendingIo> erases_after_writes;
+};
+
 struct Flight {
   NodeId node;
   std::string key;  ///< the local key: full key + node tag (the in-flight table's key)
@@ -197,23 +212,28 @@ struct Flight {
   Stage stage = Stage::reading;
   std::uint32_t next_tier = 0;          ///< chain index being read
   TierMask missed = 0;                  ///< chain indexes to write back to
-  bool attached = true;                 ///< in the in-flight table (false once invalidated)
   AnyValue value;                       ///< once known
-  bool value_stale = false;             ///< the value is a fallback served by fail-safe
   std::optional<Instant> value_expiry;  ///< the found copy's fresh-until; copies never outlive it
-  AnyValue fallback;                    ///< a stale copy met on the way (or the value an early refresh replaces)
-  std::optional<Instant> fallback_fresh;      ///< its fresh-until
-  std::optional<std::string> fallback_body;   ///< its codec bytes, when it came from a remote tier
-  bool background = false;              ///< its callers were answered from the fallback; the load goes on
-  std::optional<Instant> soft_deadline; ///< when it goes background (soft_timeout)
   std::optional<std::string> body;      ///< the codec's bytes, when known (a remote hit)
   std::uint32_t pending_writes = 0;     ///< store effects not yet completed
   std::uint32_t pending_erases = 0;     ///< refresh: erases that must finish before write-back
+  bool attached = true;                 ///< in the in-flight table (false once invalidated)
+  bool value_stale = false;             ///< the value is a fallback served by fail-safe
+  bool background = false;              ///< its callers were answered from the fallback; the load goes on
   bool writeback_deferred = false;      ///< refresh: value known while erases are pending
-  /// Erases (of an `invalidate` or a `refresh`) that came while this flight's write-backs were
-  /// pending: issued once those finish, so that no erase can overtake a write-back it must
-  /// remove (a storage may run two operations on one key on two connections, in any order).
-  std::vector<PendingIo> erases_after_writes;
+
+  /// The rarely used fields, allocated now if they were not.
+  FlightExtras& extras() {
+    if (!extras_) extras_ = std::make_unique<FlightExtras>();
+    return *extras_;
+  }
+  /// The rarely used fields, or nullptr when none was ever set.
+  const FlightExtras* extras_if() const { return extras_.get(); }
+  /// Whether a fallback (a stale copy, or the value an early refresh replaces) is held.
+  bool has_fallback() const { return extras_ && extras_->fallback; }
+
+ private:
+  std::unique_ptr<FlightExtras> extras_;
 };
 
 struct PendingLoad {
