@@ -101,28 +101,33 @@ void floor_hash(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(cacheme::local::hash_bytes(t.key(i++), kSeed));
 }
 
-void floor_one_line(benchmark::State& state) {
+// Times lookups of the stream's keys; `probe(key, hash)` returns the key's slot.
+template <class Probe>
+void time_lookups(benchmark::State& state, Probe probe) {
   const Tables& t = tables();
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string_view key = t.key(i++);
-    const auto h = static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed));
+    benchmark::DoNotOptimize(probe(key, static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed))));
+  }
+}
+
+void floor_one_line(benchmark::State& state) {
+  const Tables& t = tables();
+  time_lookups(state, [&t](std::string_view key, std::uint32_t h) {
     std::size_t slot = h & t.direct_mask;
     while (!(t.direct[slot].hash == h && same_key(t.direct[slot], key))) slot = (slot + 1) & t.direct_mask;
-    benchmark::DoNotOptimize(slot);
-  }
+    return slot;
+  });
 }
 
 void floor_two_lines(benchmark::State& state) {
   const Tables& t = tables();
-  std::size_t i = 0;
-  for (auto _ : state) {
-    const std::string_view key = t.key(i++);
-    const auto h = static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed));
+  time_lookups(state, [&t](std::string_view key, std::uint32_t h) {
     std::size_t slot = h & t.index_mask;
     while (!(t.nodes[t.index[slot]].hash == h && same_key(t.nodes[t.index[slot]], key))) slot = (slot + 1) & t.index_mask;
-    benchmark::DoNotOptimize(slot);
-  }
+    return slot;
+  });
 }
 
 BENCHMARK(floor_hash)->Name("floor/hash");

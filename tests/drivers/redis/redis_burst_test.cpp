@@ -6,29 +6,25 @@
 #include <vector>
 
 #include "redis_test_helpers.hpp"
-#include "support/redis_server.hpp"
+#include "own_redis.hpp"
 
 using namespace cacheme;
 using namespace cacheme::test;
 using namespace std::chrono_literals;
-using cacheme::test_support::free_port;
-using cacheme::test_support::RedisServer;
 using core::IoStatus;
 
 TEMPLATE_LIST_TEST_CASE("redis: a burst larger than the socket buffers is written whole, in order",
                         "[redis][burst]", Loops) {
   if (!may_spawn_redis()) return;
-  RedisServer server;
-  const int port = free_port();
-  REQUIRE(server.start(port));
-  const std::string url = "redis://127.0.0.1:" + std::to_string(port) + "?pool_size=1&timeout=20000";
+  OwnRedis own;
+  const std::string url = own.url("pool_size=1&timeout=20000");
   Harness<TestType> h;
   REQUIRE_FALSE(h.connect(url));
   REQUIRE(h.loop.run_until([&] { return h.storage->health().connections_up == 1; }));
 
   // 24 MiB of SETs on one connection while the server reads nothing: the kernel takes a few
   // MiB, the rest waits in the connection's buffer for writability.
-  server.pause();
+  own.server.pause();
   constexpr int kKeys = 96;
   auto value_of = [](int i) { return std::string(256 * 1024, static_cast<char>('a' + i % 26)) + std::to_string(i); };
   std::vector<core::IoId> writes;
@@ -36,7 +32,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a burst larger than the socket buffers is writte
   // Each key is written twice: the second value must be the one that stays.
   writes.push_back(h.store_async({entry("burst:0", "last")}));
   h.loop.run_for(200ms);
-  server.resume();
+  own.server.resume();
   for (const auto id : writes) CHECK(h.wait_write(id, 20000ms) == IoStatus::ok);
 
   RawClient raw(url);

@@ -10,29 +10,25 @@
 #include <vector>
 
 #include "redis_test_helpers.hpp"
-#include "support/redis_server.hpp"
+#include "own_redis.hpp"
 
 using namespace cacheme;
 using namespace cacheme::test;
 using namespace std::chrono_literals;
-using cacheme::test_support::free_port;
-using cacheme::test_support::RedisServer;
 using core::IoStatus;
 
 TEMPLATE_LIST_TEST_CASE("redis: writes of a connection closed as overdue never land after a later erase",
                         "[redis][stall][fence]", Loops) {
   if (!may_spawn_redis()) return;
-  RedisServer server;
-  const int port = free_port();
-  REQUIRE(server.start(port));
-  const std::string url = "redis://127.0.0.1:" + std::to_string(port) + "?pool_size=2&timeout=200";
+  OwnRedis own;
+  const std::string url = own.url("pool_size=2&timeout=200");
   Harness<TestType> h;
   REQUIRE_FALSE(h.connect(url));
   REQUIRE(h.loop.run_until([&] { return h.storage->health().connections_up == 2; }));
   const std::string key = "fence:key";
   REQUIRE(h.store({entry(key, "before")}) == IoStatus::ok);
 
-  server.pause();
+  own.server.pause();
   // 1 MiB of SETs of the key (64 KiB each, ending with "late"): the kernel's buffers take it all,
   // so it reaches the server when it resumes, read 16-64 KiB a turn.
   const std::string big(64 * 1024, 'x');
@@ -46,7 +42,7 @@ TEMPLATE_LIST_TEST_CASE("redis: writes of a connection closed as overdue never l
 
   const auto erased = h.erase_async({key});
   h.loop.run_for(100ms);  // the erase is written (to another connection)
-  server.resume();
+  own.server.resume();
   CHECK(h.wait_write(erased, 3000ms) == IoStatus::ok);
   h.loop.run_for(500ms);  // time for the server to read the rest of the closed connection's writes
   RawClient raw(url);

@@ -5,22 +5,18 @@
 #include <string_view>
 
 #include "redis_test_helpers.hpp"
-#include "support/redis_server.hpp"
+#include "own_redis.hpp"
 
 using namespace cacheme;
 using namespace cacheme::test;
 using namespace std::chrono_literals;
-using cacheme::test_support::free_port;
-using cacheme::test_support::RedisServer;
 using core::IoStatus;
 
 TEMPLATE_LIST_TEST_CASE("redis: a server restart fails commands promptly, then the pool reconnects", "[redis][restart]",
                         Loops) {
   if (!may_spawn_redis()) return;
-  RedisServer server;
-  const int port = free_port();
-  REQUIRE(server.start(port));
-  const std::string url = "redis://127.0.0.1:" + std::to_string(port) + "?pool_size=3";
+  OwnRedis own;
+  const std::string url = own.url("pool_size=3");
 
   Harness<TestType> h;
   REQUIRE_FALSE(h.connect(url));
@@ -31,7 +27,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a server restart fails commands promptly, then t
   // Stopped with commands still buffered in hiredis: they fail, nobody hangs.
   const auto pending = h.fetch_async({"k"});
   const auto pending_store = h.store_async({entry("k2", "x"), entry("k3", "y")});
-  server.stop();
+  own.server.stop();
   CHECK(h.wait_fetch(pending, 3000ms).status == IoStatus::backend_error);
   CHECK(h.wait_write(pending_store, 3000ms) == IoStatus::backend_error);
 
@@ -46,7 +42,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a server restart fails commands promptly, then t
   }
 
   // Same port again: the pool reconnects (backoff at most 2 s) and commands succeed.
-  REQUIRE(server.start(port));
+  REQUIRE(own.server.start(own.port));
   bool back = false;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!back && std::chrono::steady_clock::now() < deadline) {
@@ -58,5 +54,5 @@ TEMPLATE_LIST_TEST_CASE("redis: a server restart fails commands promptly, then t
   CHECK(h.fetch({"k"}).values == Values{"after"});
   CHECK(h.rec.reentrant == 0);
   CHECK(h.rec.duplicates == 0);
-  server.stop();
+  own.server.stop();
 }

@@ -9,13 +9,11 @@
 #include <string_view>
 
 #include "redis_test_helpers.hpp"
-#include "support/redis_server.hpp"
+#include "own_redis.hpp"
 
 using namespace cacheme;
 using namespace cacheme::test;
 using namespace std::chrono_literals;
-using cacheme::test_support::free_port;
-using cacheme::test_support::RedisServer;
 using core::IoStatus;
 using Clock = std::chrono::steady_clock;
 
@@ -34,11 +32,9 @@ std::size_t rss_bytes() {
 TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections close, memory stays bounded, "
                         "the pool recovers after SIGCONT", "[redis][stall]", Loops) {
   if (!may_spawn_redis()) return;
-  RedisServer server;
-  const int port = free_port();
-  REQUIRE(server.start(port));
+  OwnRedis own;
   // timeout=200: a reply is overdue after 200 + 100 ms (the margin's floor).
-  const std::string url = "redis://127.0.0.1:" + std::to_string(port) + "?pool_size=4&timeout=200";
+  const std::string url = own.url("pool_size=4&timeout=200");
   Harness<TestType> h;
   REQUIRE_FALSE(h.connect(url));
   h.loop.run_for(100ms);  // the background connections come up
@@ -49,7 +45,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections
   // nothing. The kernel's socket buffers take the first tens of MB (up to tcp_wmem's and
   // tcp_rmem's maxima per connection); without a deadline per connection, the rest would wait
   // in hiredis's output buffers.
-  server.pause();
+  own.server.pause();
   const std::string value(64 * 1024, 'x');
   constexpr int kWritesPerTurn = 4;
   const std::size_t rss_before = rss_bytes();
@@ -97,7 +93,7 @@ TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections
 #endif
 
   // SIGCONT: within a second a fetch succeeds again.
-  server.resume();
+  own.server.resume();
   const auto resumed = Clock::now();
   bool back = false;
   while (!back && Clock::now() - resumed < 3s) {
@@ -114,19 +110,17 @@ TEMPLATE_LIST_TEST_CASE("redis: a stalled server under load: overdue connections
   CHECK(after.connections_up >= 1);
   CHECK(h.rec.reentrant == 0);
   CHECK(h.rec.duplicates == 0);
-  server.stop();
+  own.server.stop();
 }
 
 TEMPLATE_LIST_TEST_CASE("redis: past max_outstanding an operation fails at once, overloaded and counted",
                         "[redis][overload]", Loops) {
   if (!may_spawn_redis()) return;
-  RedisServer server;
-  const int port = free_port();
-  REQUIRE(server.start(port));
+  OwnRedis own;
   Harness<TestType> h;
-  REQUIRE_FALSE(h.connect("redis://127.0.0.1:" + std::to_string(port) + "?pool_size=2&max_outstanding=3"));
+  REQUIRE_FALSE(h.connect(own.url("pool_size=2&max_outstanding=3")));
 
-  server.pause();
+  own.server.pause();
   const auto a = h.fetch_async({"a"});
   const auto b = h.store_async({entry("b", "1")});
   const auto c = h.erase_async({"c"});
@@ -140,7 +134,7 @@ TEMPLATE_LIST_TEST_CASE("redis: past max_outstanding an operation fails at once,
   CHECK(health.outstanding == 3);
   CHECK(h.rec.fetched.count(a.v) == 0);
 
-  server.resume();
+  own.server.resume();
   CHECK(h.wait_fetch(a).status == IoStatus::ok);
   CHECK(h.wait_write(b) == IoStatus::ok);
   CHECK(h.wait_write(c) == IoStatus::ok);
@@ -149,19 +143,17 @@ TEMPLATE_LIST_TEST_CASE("redis: past max_outstanding an operation fails at once,
   CHECK(health.outstanding == 0);
   CHECK(health.overloaded == 2);
   CHECK(h.rec.reentrant == 0);
-  server.stop();
+  own.server.stop();
 }
 
 TEMPLATE_LIST_TEST_CASE("redis: an abandoned operation never completes; its late reply is ignored",
                         "[redis][abandon]", Loops) {
   if (!may_spawn_redis()) return;
-  RedisServer server;
-  const int port = free_port();
-  REQUIRE(server.start(port));
+  OwnRedis own;
   Harness<TestType> h;
-  REQUIRE_FALSE(h.connect("redis://127.0.0.1:" + std::to_string(port) + "?pool_size=2&max_outstanding=2"));
+  REQUIRE_FALSE(h.connect(own.url("pool_size=2&max_outstanding=2")));
 
-  server.pause();
+  own.server.pause();
   const auto fetch = h.fetch_async({"k"});
   const auto store = h.store_async({entry("k", "v"), entry("k2", "v")});
   h.loop.run_for(50ms);
@@ -174,7 +166,7 @@ TEMPLATE_LIST_TEST_CASE("redis: an abandoned operation never completes; its late
   // Their commands are still in flight: they hold their room under the cap until they return.
   CHECK(h.wait_fetch(h.fetch_async({"x"}), 200ms).status == IoStatus::overloaded);
 
-  server.resume();
+  own.server.resume();
   h.loop.run_for(300ms);  // the late replies arrive and are dropped
   CHECK(h.rec.fetched.count(fetch.v) == 0);
   CHECK(h.rec.written.count(store.v) == 0);
@@ -183,7 +175,7 @@ TEMPLATE_LIST_TEST_CASE("redis: an abandoned operation never completes; its late
   CHECK(health.abandoned == 2);
   CHECK(health.outstanding == 0);
   CHECK(h.rec.duplicates == 0);
-  server.stop();
+  own.server.stop();
 }
 
 TEMPLATE_LIST_TEST_CASE("redis: max_outstanding is validated", "[redis][overload]", Loops) {
