@@ -89,7 +89,7 @@ std::error_code EngineImpl::complete_write(IoId id, IoStatus status, Now now) {
     for (FlightId fid : io.flights) {
       Flight* f = flights_.find(fid);
       if (!f) continue;
-      if (--f->pending_writes == 0 && f->extras_if() && !f->extras_if()->erases_after_writes.empty()) release_erases(*f, now);
+      if (--f->pending_writes == 0) release_erases(*f, now);
       maybe_finish(fid);
     }
     spare_groups_.give(std::move(io.flights));

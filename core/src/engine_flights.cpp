@@ -308,9 +308,10 @@ void EngineImpl::emit_erase(PendingIo io, Now now) {
   effects_.emplace_back(EraseRequest{id, tier, {std::move(key)}});
 }
 
-// The flight's write-backs are all acknowledged, failed or timed out: the erases held for them go.
+// The flight's write-backs are all acknowledged, failed or timed out: the erases held for them
+// (if any) go.
 void EngineImpl::release_erases(Flight& f, Now now) {
-  if (!f.extras_if()) return;
+  if (!f.extras_if() || f.extras_if()->erases_after_writes.empty()) return;
   auto erases = std::move(f.extras().erases_after_writes);
   f.extras().erases_after_writes.clear();
   for (PendingIo& io : erases) emit_erase(std::move(io), now);

@@ -299,7 +299,7 @@ void Connection::ev_add_read(void* self) noexcept { self_of(self)->set_interest(
 
 void Connection::ev_del_read(void* self) noexcept {
   auto* c = self_of(self);
-  c->set_interest(Interest(unsigned(c->interest_) & ~unsigned(Interest::read)));
+  c->set_interest(without(c->interest_, Interest::read));
 }
 
 // hiredis asks for writability whenever a command is buffered. While up, we rather flush at the
@@ -364,7 +364,7 @@ Connection::Written Connection::write_buffer() {
 void Connection::handle_write() {
   switch (write_buffer()) {
     case Written::all:
-      set_interest(Interest((unsigned(interest_) & ~unsigned(Interest::write)) | unsigned(Interest::read)));
+      set_interest(without(interest_, Interest::write) | Interest::read);
       return;
     case Written::part:
       set_interest(interest_ | Interest::write | Interest::read);
@@ -377,7 +377,7 @@ void Connection::handle_write() {
 
 void Connection::ev_del_write(void* self) noexcept {
   auto* c = self_of(self);
-  c->set_interest(Interest(unsigned(c->interest_) & ~unsigned(Interest::write)));
+  c->set_interest(without(c->interest_, Interest::write));
 }
 
 void Connection::ev_cleanup(void* self) noexcept {

@@ -16,6 +16,8 @@ enum class Interest : unsigned { none = 0, read = 1, write = 2, read_write = 3 }
 constexpr Interest operator|(Interest a, Interest b) { return Interest(unsigned(a) | unsigned(b)); }
 /// The interest common to both.
 constexpr Interest operator&(Interest a, Interest b) { return Interest(unsigned(a) & unsigned(b)); }
+/// `a` without the readiness of `b`.
+constexpr Interest without(Interest a, Interest b) { return Interest(unsigned(a) & ~unsigned(b)); }
 /// True unless `i` is `Interest::none`.
 constexpr bool any(Interest i) { return i != Interest::none; }
 
