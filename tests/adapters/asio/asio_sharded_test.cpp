@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -277,6 +278,40 @@ TEST_CASE("sharded: destroying the front with requests in flight answers every o
   REQUIRE(all_answered.get_future().wait_for(5s) == std::future_status::ready);
   CHECK(aborted == kRequests);
   CHECK(other == 0);
+}
+
+// A joined operation (register_storage, a get_all over several shards) keeps each part's strand
+// to send it the caller's cancellation. Its handler may be the caller's last use of the front
+// and destroy it, with the shards' contexts: the strands must be let go of by then, or the
+// joined state, freed after the handler returns, unlinks them from a destroyed strand service
+// (a race TSan saw in CI, a use after free under ASan).
+TEST_CASE("sharded: the handler of a joined operation may destroy the front", "[asio][sharded][threads]") {
+  ::asio::io_context client(1);
+  std::optional<cacheme::asio::ShardedCacheme> cm(std::in_place, 2);
+  std::error_code outcome = ::asio::error::would_block;
+  auto destroy_front = [&](std::error_code ec, auto&&...) {
+    outcome = ec;
+    cm.reset();
+  };
+  SECTION("register_storage") {
+    cm->register_storage("local", "local://lru?size=100", ::asio::bind_executor(client, destroy_front));
+  }
+  SECTION("get_all over both shards") {
+    std::promise<std::error_code> registered;
+    cm->register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
+    REQUIRE(!registered.get_future().get());
+    std::vector<Slow> keys;
+    std::set<std::size_t> owners;
+    for (int i = 0; i < 8; ++i) {
+      keys.push_back(Slow{i});
+      owners.insert(cm->shard_of(keys.back()));
+    }
+    REQUIRE(owners.size() == 2);
+    cm->get_all(keys, ::asio::bind_executor(client, destroy_front));
+  }
+  client.run();
+  CHECK(!outcome);
+  CHECK(!cm.has_value());
 }
 
 TEST_CASE("sharded: cancelling a get_all over several shards cancels every part", "[asio][sharded][threads]") {

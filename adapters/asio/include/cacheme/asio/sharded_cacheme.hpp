@@ -121,10 +121,10 @@ class ShardedCacheme {
             copy.url = detail::share_of_local_size(copy.url, shards_.size());
             shard(i).register_storage(name, StorageSpec(std::move(copy)),
                                       ::asio::bind_cancellation_slot(gather->slot(i, shard(i).get_executor()),
-                                                                     [gather](std::error_code ec) { gather->part_done(ec, [](int&) {}); }));
+                                                                     [gather, i](std::error_code ec) { gather->part_done(i, ec, [](int&) {}); }));
           }
           gather->forward_cancellation();
-          gather->part_done({}, [](int&) {});  // the initiation's own part: started them all
+          gather->part_done(gather->kInitiation, {}, [](int&) {});  // started them all
         },
         token, std::move(name), std::move(spec));
   }
@@ -349,8 +349,8 @@ class ShardedCacheme {
           for (std::size_t p = 0; p < parts.size(); ++p) {
             const std::size_t i = owner[parts[p].front()];
             auto idx = std::make_shared<std::vector<std::size_t>>(std::move(parts[p]));
-            auto on_part = [gather, idx](std::error_code ec, Values v) {
-              gather->part_done(ec, [&](Values& all) {
+            auto on_part = [gather, idx, p](std::error_code ec, Values v) {
+              gather->part_done(p, ec, [&](Values& all) {
                 for (std::size_t j = 0; j < idx->size() && j < v.size(); ++j) all[(*idx)[j]] = std::move(v[j]);
               });
             };
@@ -358,7 +358,7 @@ class ShardedCacheme {
                                          [&](Cacheme& cm, auto&& h) { start(cm, *idx, std::move(h)); });
           }
           gather->forward_cancellation();
-          gather->part_done({}, [](Values&) {});  // the initiation's own part: started them all
+          gather->part_done(gather->kInitiation, {}, [](Values&) {});  // started them all
         },
         token, std::move(owner), std::move(start));
   }

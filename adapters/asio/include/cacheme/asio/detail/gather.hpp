@@ -4,10 +4,14 @@
 /// thread; the last one completes the caller's handler on its associated executor, keeping that
 /// executor's context busy meanwhile. The caller's cancellation reaches every part still
 /// running, on the part's own strand (where the part's slot is cleared when it completes).
+/// A part's strand is let go of when the part completes, on that shard's thread: the handler
+/// may destroy the front, and the shards' contexts with it, and a strand must not outlive its
+/// context.
 #pragma once
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -46,6 +50,7 @@ class Gather : public std::enable_shared_from_this<Gather<Handler, Result>> {
 
   /// The cancellation slot of part `i`, which runs on `strand`: bind the part's handler to it.
   ::asio::cancellation_slot slot(std::size_t i, const Executor& strand) {
+    std::lock_guard lock(mutex_);
     strands_[i] = strand;
     return signals_[i].slot();
   }
@@ -59,17 +64,24 @@ class Gather : public std::enable_shared_from_this<Gather<Handler, Result>> {
     slot.assign([weak](::asio::cancellation_type type) {
       if (auto self = weak.lock())
         for (std::size_t i = 0; i < self->signals_.size(); ++i)
-          ::asio::dispatch(*self->strands_[i], [self, i, type] { self->signals_[i].emit(type); });
+          if (auto strand = self->strand_of(i))  // else part i is done
+            ::asio::dispatch(*strand, [self, i, type] { self->signals_[i].emit(type); });
     });
   }
 
-  /// Part done: `merge(result, ...)` under the lock; the first error is kept. The last part
-  /// completes the handler with `finish`, posted to the handler's executor (the last part may
-  /// be the initiation itself, and a handler never runs inside its initiating function).
+  /// Stands for the initiation's own part in `part_done`.
+  static constexpr std::size_t kInitiation = static_cast<std::size_t>(-1);
+
+  /// Part `part` (or `kInitiation`) done: `merge(result, ...)` under the lock; the first error
+  /// is kept; the part's strand is let go of. The last part completes the handler with
+  /// `finish`, posted to the handler's executor (the last part may be the initiation itself,
+  /// and a handler never runs inside its initiating function).
   template <class Merge>
-  void part_done(std::error_code ec, Merge merge) {
+  void part_done(std::size_t part, std::error_code ec, Merge merge) {
+    std::optional<Executor> strand;  // destroyed after the lock is released
     {
       std::lock_guard lock(mutex_);
+      if (part != kInitiation) strand.swap(strands_[part]);
       merge(result_);
       if (ec && !error_) error_ = ec;
       if (--remaining_ != 0) return;
@@ -82,6 +94,11 @@ class Gather : public std::enable_shared_from_this<Gather<Handler, Result>> {
   void on_finish(Finish f) { finish_ = f; }
 
  private:
+  std::optional<Executor> strand_of(std::size_t i) {
+    std::lock_guard lock(mutex_);
+    return strands_[i];
+  }
+
   void finish() {
     auto slot = ::asio::get_associated_cancellation_slot(handler_);
     if (slot.is_connected()) slot.clear();
@@ -93,7 +110,7 @@ class Gather : public std::enable_shared_from_this<Gather<Handler, Result>> {
   ::asio::any_io_executor work_;  ///< keeps the handler's context running until the end
   Result result_;
   std::vector<::asio::cancellation_signal> signals_;
-  std::vector<std::optional<Executor>> strands_;
+  std::vector<std::optional<Executor>> strands_;  ///< a running part's strand; guarded by mutex_
   std::mutex mutex_;
   std::size_t remaining_;
   std::error_code error_;
