@@ -19,6 +19,12 @@ Two bounds are printed. `fifo`: write-backs queue behind and ahead of GETs in ar
 a client that writes back when the load returns (cacheme) sees them. `free-sets`: SETs cost
 Redis nothing, so no ordering of write-backs by any client can beat it.
 
+A third bound needs no model of Redis at all (`late keys`, `two_loads_s`): at the start nothing
+is cached, so every worker's first request waits for a load, and no request after the first N
+can begin before one load latency has passed. A key first asked for after position N therefore
+cannot be answered before two load latencies: if the trace has any such key, no client finishes
+sooner than 2 × --load-latency, however fast it and Redis are.
+
 Usage: scripts/seed_timeline_bound.py TRACE --workers N [--get-rate R --set-rate R]
 TRACE: one key per line (../shared/traces/seed-zipf-200k.txt is the seed's own sequence).
 """
@@ -107,13 +113,17 @@ def main():
     distinct = len(set(keys))
     print(f"{len(keys)} requests, {distinct} distinct keys, load {args.load_latency * 1000:g} ms, "
           f"GET {args.get_rate:,.0f}/s, SET {args.set_rate:,.0f}/s")
-    print(f"{'workers':>8} {'floor_s':>8} {'redis_floor':>11} {'fifo_s':>7} {'GET':>7} {'SET':>7} {'free_sets_s':>11}")
+    print(f"{'workers':>8} {'floor_s':>8} {'redis_floor':>11} {'fifo_s':>7} {'GET':>7} {'SET':>7} {'free_sets_s':>11}"
+          f" {'late keys':>9} {'two_loads_s':>11}")
     for n in args.workers:
+        late = len(set(keys[n:]) - set(keys[:n]))
+        two_loads = 2 * args.load_latency if late else args.load_latency
         fifo, gets, sets = simulate(keys, n, args.load_latency, 1 / args.get_rate, 1 / args.set_rate)
         free, _, _ = simulate(keys, n, args.load_latency, 1 / args.get_rate, 0.0)
         floor = distinct * args.load_latency / n
         redis_floor = gets / args.get_rate + sets / args.set_rate
-        print(f"{n:>8} {floor:>8.3f} {redis_floor:>11.3f} {fifo:>7.3f} {gets:>7} {sets:>7} {free:>11.3f}")
+        print(f"{n:>8} {floor:>8.3f} {redis_floor:>11.3f} {fifo:>7.3f} {gets:>7} {sets:>7} {free:>11.3f}"
+              f" {late:>9} {two_loads:>11.3f}")
 
 
 if __name__ == "__main__":
