@@ -285,6 +285,30 @@ TEST_CASE("sharded: destroying the front with requests in flight answers every o
 // and destroy it, with the shards' contexts: the strands must be let go of by then, or the
 // joined state, freed after the handler returns, unlinks them from a destroyed strand service
 // (a race TSan saw in CI, a use after free under ASan).
+// A handler that asks again when its request is aborted (a retry) runs while the front is
+// being destroyed: on a shard already shut down, whose engine is gone, and with other shards
+// still open. Its get_all over both must complete with operation_aborted: the shard already
+// shut down is refused before anything of its engine is touched (it was read, its strand
+// copied from the destroyed engine: a use after free under ASan).
+TEST_CASE("sharded: a request made while the front is being destroyed completes aborted", "[asio][sharded][threads]") {
+  std::promise<std::error_code> retried;
+  std::vector<Stuck> both;  // a key of each shard
+  {
+    cacheme::asio::ShardedCacheme cm(2);
+    std::promise<std::error_code> registered;
+    cm.register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
+    REQUIRE(!registered.get_future().get());
+    for (int i = 0; both.size() < 2; ++i)
+      if (cm.shard_of(Stuck{i}) == both.size()) both.push_back(Stuck{i});
+    cm.get(both[0], [&](std::error_code, std::shared_ptr<const std::string>) {
+      cm.get_all(both, [&](std::error_code ec, std::vector<std::shared_ptr<const std::string>>) { retried.set_value(ec); });
+    });
+  }
+  auto outcome = retried.get_future();
+  REQUIRE(outcome.wait_for(5s) == std::future_status::ready);
+  CHECK(outcome.get() == ::asio::error::operation_aborted);
+}
+
 TEST_CASE("sharded: the handler of a joined operation may destroy the front", "[asio][sharded][threads]") {
   ::asio::io_context client(1);
   std::optional<cacheme::asio::ShardedCacheme> cm(std::in_place, 2);

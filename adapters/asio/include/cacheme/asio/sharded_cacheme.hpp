@@ -34,10 +34,10 @@
 /// them from a thread that is not a shard's (they throw `std::logic_error` there).
 ///
 /// Destruction: requests still pending complete with `operation_aborted` (as with `Cacheme`);
-/// requests started while the front is being destroyed complete with it too, and loads are
-/// cancelled. Destroy the front while no other thread is about to use it, and before the
-/// execution contexts its callers' handlers run on (a shard's thread may still be inside its
-/// post of a completion when that context's `run()` returns).
+/// requests started while the front is being destroyed (a handler that asks again, say)
+/// complete with it too, and loads are cancelled. Destroy the front while no other thread is
+/// about to use it, and before the execution contexts its callers' handlers run on (a shard's
+/// thread may still be inside its post of a completion when that context's `run()` returns).
 #pragma once
 
 #include <cstdint>
@@ -117,11 +117,17 @@ class ShardedCacheme {
           auto gather = std::make_shared<detail::Gather<decltype(handler), int>>(std::move(handler), 0, shards_.size());
           gather->on_finish([](auto h, std::error_code ec, int) { std::move(h)(ec); });
           for (std::size_t i = 0; i < shards_.size(); ++i) {
+            auto on_part = [gather, i](std::error_code ec) { gather->part_done(i, ec, [](int&) {}); };
+            detail::Shard& s = *shards_[i];
+            detail::ShardGate::Pass pass(s.gate);
+            if (!pass) {  // the front is being destroyed: this part is done, aborted
+              on_part(::asio::error::make_error_code(::asio::error::operation_aborted));
+              continue;
+            }
             adapters::StorageSpec copy = spec.get();
             copy.url = detail::share_of_local_size(copy.url, shards_.size());
-            shard(i).register_storage(name, StorageSpec(std::move(copy)),
-                                      ::asio::bind_cancellation_slot(gather->slot(i, shard(i).get_executor()),
-                                                                     [gather, i](std::error_code ec) { gather->part_done(i, ec, [](int&) {}); }));
+            s.cm->register_storage(name, StorageSpec(std::move(copy)),
+                                   ::asio::bind_cancellation_slot(gather->slot(i, s.cm->get_executor()), std::move(on_part)));
           }
           gather->forward_cancellation();
           gather->part_done(gather->kInitiation, {}, [](int&) {});  // started them all
@@ -313,13 +319,7 @@ class ShardedCacheme {
   template <class Signature, class Token, class Start>
   auto on_shard(std::size_t i, Token&& token, Start start) {
     detail::Shard& s = *shards_[i];
-    if (s.gate.enter()) {
-      struct Leave {
-        detail::ShardGate& g;
-        ~Leave() { g.leave(); }
-      } leave{s.gate};
-      return start(*s.cm, std::forward<Token>(token));
-    }
+    if (detail::ShardGate::Pass pass(s.gate); pass) return start(*s.cm, std::forward<Token>(token));
     return ::asio::async_initiate<Token, Signature>(
         [](auto handler) {
           auto ex = ::asio::get_associated_executor(handler, ::asio::system_executor());
@@ -334,7 +334,9 @@ class ShardedCacheme {
   }
 
   // A get_all split by `owner[k]` (the shard of input k): `start(cm, indices, handler)` sends
-  // a shard its inputs; the values come back in input order.
+  // a shard its inputs; the values come back in input order. A part whose shard is already
+  // shut down (the front is being destroyed, and this is a handler asking again) is done at
+  // once, aborted, without touching that shard's engine, which is gone.
   template <class T, class Token, class Start>
   auto split_values(std::vector<std::size_t> owner, Token&& token, Start start) {
     return ::asio::async_initiate<Token, ValuesSignature<T>>(
@@ -354,8 +356,13 @@ class ShardedCacheme {
                 for (std::size_t j = 0; j < idx->size() && j < v.size(); ++j) all[(*idx)[j]] = std::move(v[j]);
               });
             };
-            on_shard<ValuesSignature<T>>(i, ::asio::bind_cancellation_slot(gather->slot(p, shard(i).get_executor()), std::move(on_part)),
-                                         [&](Cacheme& cm, auto&& h) { start(cm, *idx, std::move(h)); });
+            detail::Shard& s = *shards_[i];
+            detail::ShardGate::Pass pass(s.gate);
+            if (!pass) {  // the front is being destroyed: this part is done, aborted
+              on_part(::asio::error::make_error_code(::asio::error::operation_aborted), Values{});
+              continue;
+            }
+            start(*s.cm, *idx, ::asio::bind_cancellation_slot(gather->slot(p, s.cm->get_executor()), std::move(on_part)));
           }
           gather->forward_cancellation();
           gather->part_done(gather->kInitiation, {}, [](Values&) {});  // started them all

@@ -36,6 +36,23 @@ class ShardGate {
   }
   /// Ends what `enter()` began.
   void leave() noexcept { entering_.fetch_sub(1, std::memory_order_seq_cst); }
+  /// One request's passage: open (`true`) if the request may start on the shard, and the
+  /// shard's shutdown waits until it is destroyed.
+  class Pass {
+   public:
+    explicit Pass(ShardGate& gate) noexcept : gate_(gate), open_(gate.enter()) {}
+    ~Pass() {
+      if (open_) gate_.leave();
+    }
+    Pass(const Pass&) = delete;
+    Pass& operator=(const Pass&) = delete;
+    explicit operator bool() const noexcept { return open_; }
+
+   private:
+    ShardGate& gate_;
+    bool open_;
+  };
+
   /// Closes the gate and waits until every request that entered left.
   void close() noexcept {
     closed_.store(true, std::memory_order_seq_cst);
