@@ -290,6 +290,36 @@ TEST_CASE("sharded: destroying the front with requests in flight answers every o
 // still open. Its get_all over both must complete with operation_aborted: the shard already
 // shut down is refused before anything of its engine is touched (it was read, its strand
 // copied from the destroyed engine: a use after free under ASan).
+// A request that passed a shard's gate waits in its strand's queue. When the strand was busy,
+// the strand re-enters the context's queue behind whatever was posted to the context meanwhile:
+// the shutdown must reach the engine through the strand, or the engine is destroyed before the
+// request runs on it (a use after free under ASan; seen as a SIGSEGV under TSan).
+TEST_CASE("sharded: a request queued behind a busy shard when the front is destroyed completes aborted",
+          "[asio][sharded][threads]") {
+  std::promise<std::error_code> answered;
+  std::promise<void> release;
+  std::thread releaser;
+  {
+    cacheme::asio::ShardedCacheme cm(2);
+    std::promise<std::error_code> registered;
+    cm.register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
+    REQUIRE(!registered.get_future().get());
+    int key = 0;
+    while (cm.shard_of(Stuck{key}) != 0) ++key;
+    // Shard 0's strand stays busy until the front's destruction has begun.
+    ::asio::post(cm.shard(0).get_executor(), [busy = release.get_future().share()] { busy.wait(); });
+    cm.get(Stuck{key}, [&](std::error_code ec, std::shared_ptr<const std::string>) { answered.set_value(ec); });
+    releaser = std::thread([&] {
+      std::this_thread::sleep_for(200ms);
+      release.set_value();
+    });
+  }
+  releaser.join();
+  auto outcome = answered.get_future();
+  REQUIRE(outcome.wait_for(5s) == std::future_status::ready);
+  CHECK(outcome.get() == ::asio::error::operation_aborted);
+}
+
 TEST_CASE("sharded: a request made while the front is being destroyed completes aborted", "[asio][sharded][threads]") {
   std::promise<std::error_code> retried;
   std::vector<Stuck> both;  // a key of each shard

@@ -81,7 +81,11 @@ struct Shard {
   void shut_down(std::chrono::milliseconds drain) {
     gate.close();
     std::promise<void> destroyed;
-    ::asio::post(io, [&] {
+    // Through the engine's strand, not the context: a request that passed the gate waits in the
+    // strand's queue, and if a strand handler was running when it came, the strand goes back
+    // into the context's queue behind anything posted to the context meanwhile. The strand's
+    // own order puts the request before the destruction.
+    ::asio::post(cm->get_executor(), [&] {
       cm.reset();
       destroyed.set_value();
     });
