@@ -61,6 +61,13 @@ struct Stuck {
   static cacheme::Meta meta() { return {.version = "v1", .caches = {{"local", 1h}}, .codec = cacheme::codecs::raw}; }
 };
 
+// Registers a local LRU of 100 entries on `cm` from a thread that is not a shard's, and waits.
+std::error_code register_small_lru(cacheme::asio::ShardedCacheme& cm) {
+  std::promise<std::error_code> registered;
+  cm.register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
+  return registered.get_future().get();
+}
+
 std::string value_of(int id) { return "v" + std::to_string(id) + "." + std::to_string(generation.load()); }
 
 // Runs `body(cm)` as a coroutine on a client io_context of 2 threads, against a front of
@@ -264,9 +271,7 @@ TEST_CASE("sharded: destroying the front with requests in flight answers every o
   const auto before = std::chrono::steady_clock::now();
   {
     cacheme::asio::ShardedCacheme cm(2);
-    std::promise<std::error_code> registered;
-    cm.register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
-    REQUIRE(!registered.get_future().get());
+    REQUIRE(!register_small_lru(cm));
     for (int i = 0; i < kRequests / 2; ++i) {
       cm.get(Stuck{i}, [&](std::error_code ec, std::shared_ptr<const std::string>) { answer(ec); });
       std::vector<Stuck> two{{i}, {i + 1000}};
@@ -301,9 +306,7 @@ TEST_CASE("sharded: a request queued behind a busy shard when the front is destr
   std::thread releaser;
   {
     cacheme::asio::ShardedCacheme cm(2);
-    std::promise<std::error_code> registered;
-    cm.register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
-    REQUIRE(!registered.get_future().get());
+    REQUIRE(!register_small_lru(cm));
     int key = 0;
     while (cm.shard_of(Stuck{key}) != 0) ++key;
     // Shard 0's strand stays busy until the front's destruction has begun.
@@ -325,9 +328,7 @@ TEST_CASE("sharded: a request made while the front is being destroyed completes 
   std::vector<Stuck> both;  // a key of each shard
   {
     cacheme::asio::ShardedCacheme cm(2);
-    std::promise<std::error_code> registered;
-    cm.register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
-    REQUIRE(!registered.get_future().get());
+    REQUIRE(!register_small_lru(cm));
     for (int i = 0; both.size() < 2; ++i)
       if (cm.shard_of(Stuck{i}) == both.size()) both.push_back(Stuck{i});
     cm.get(both[0], [&](std::error_code, std::shared_ptr<const std::string>) {
@@ -351,9 +352,7 @@ TEST_CASE("sharded: the handler of a joined operation may destroy the front", "[
     cm->register_storage("local", "local://lru?size=100", ::asio::bind_executor(client, destroy_front));
   }
   SECTION("get_all over both shards") {
-    std::promise<std::error_code> registered;
-    cm->register_storage("local", "local://lru?size=100", [&](std::error_code ec) { registered.set_value(ec); });
-    REQUIRE(!registered.get_future().get());
+    REQUIRE(!register_small_lru(*cm));
     std::vector<Slow> keys;
     std::set<std::size_t> owners;
     for (int i = 0; i < 8; ++i) {

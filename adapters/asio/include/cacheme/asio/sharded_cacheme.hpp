@@ -118,16 +118,11 @@ class ShardedCacheme {
           gather->on_finish([](auto h, std::error_code ec, int) { std::move(h)(ec); });
           for (std::size_t i = 0; i < shards_.size(); ++i) {
             auto on_part = [gather, i](std::error_code ec) { gather->part_done(i, ec, [](int&) {}); };
-            detail::Shard& s = *shards_[i];
-            detail::ShardGate::Pass pass(s.gate);
-            if (!pass) {  // the front is being destroyed: this part is done, aborted
-              on_part(::asio::error::make_error_code(::asio::error::operation_aborted));
-              continue;
-            }
-            adapters::StorageSpec copy = spec.get();
-            copy.url = detail::share_of_local_size(copy.url, shards_.size());
-            s.cm->register_storage(name, StorageSpec(std::move(copy)),
-                                   ::asio::bind_cancellation_slot(gather->slot(i, s.cm->get_executor()), std::move(on_part)));
+            start_part(i, i, *gather, std::move(on_part), [&](Cacheme& cm, auto h) {
+              adapters::StorageSpec copy = spec.get();
+              copy.url = detail::share_of_local_size(copy.url, shards_.size());
+              cm.register_storage(name, StorageSpec(std::move(copy)), std::move(h));
+            });
           }
           gather->forward_cancellation();
           gather->part_done(gather->kInitiation, {}, [](int&) {});  // started them all
@@ -333,10 +328,20 @@ class ShardedCacheme {
     std::move(h)(::asio::error::make_error_code(::asio::error::operation_aborted), Args{}...);
   }
 
+  // Starts part `part` of `gather` on shard `i`: `start(engine, handler)`, the part's handler
+  // `on_part` bound to its cancellation slot. If the shard is already shut down (the front is
+  // being destroyed, and this is a handler asking again), the part is done at once, aborted,
+  // with `empty...` for its values, and nothing of that shard's engine, which is gone, is read.
+  template <class Join, class OnPart, class Start, class... Empty>
+  void start_part(std::size_t i, std::size_t part, Join& gather, OnPart on_part, Start start, Empty... empty) {
+    detail::Shard& s = *shards_[i];
+    detail::ShardGate::Pass pass(s.gate);
+    if (!pass) return on_part(::asio::error::make_error_code(::asio::error::operation_aborted), std::move(empty)...);
+    start(*s.cm, ::asio::bind_cancellation_slot(gather.slot(part, s.cm->get_executor()), std::move(on_part)));
+  }
+
   // A get_all split by `owner[k]` (the shard of input k): `start(cm, indices, handler)` sends
-  // a shard its inputs; the values come back in input order. A part whose shard is already
-  // shut down (the front is being destroyed, and this is a handler asking again) is done at
-  // once, aborted, without touching that shard's engine, which is gone.
+  // a shard its inputs; the values come back in input order.
   template <class T, class Token, class Start>
   auto split_values(std::vector<std::size_t> owner, Token&& token, Start start) {
     return ::asio::async_initiate<Token, ValuesSignature<T>>(
@@ -356,13 +361,8 @@ class ShardedCacheme {
                 for (std::size_t j = 0; j < idx->size() && j < v.size(); ++j) all[(*idx)[j]] = std::move(v[j]);
               });
             };
-            detail::Shard& s = *shards_[i];
-            detail::ShardGate::Pass pass(s.gate);
-            if (!pass) {  // the front is being destroyed: this part is done, aborted
-              on_part(::asio::error::make_error_code(::asio::error::operation_aborted), Values{});
-              continue;
-            }
-            start(*s.cm, *idx, ::asio::bind_cancellation_slot(gather->slot(p, s.cm->get_executor()), std::move(on_part)));
+            start_part(i, p, *gather, std::move(on_part), [&](Cacheme& cm, auto h) { start(cm, *idx, std::move(h)); },
+                       Values{});
           }
           gather->forward_cancellation();
           gather->part_done(gather->kInitiation, {}, [](Values&) {});  // started them all
