@@ -239,3 +239,39 @@ TEST_CASE("libevent: hash seeds are per process unless fixed", "[libevent]") {
 }
 
 }  // namespace
+
+TEST_CASE("libevent: a callback that asks again while the Cacheme is destroyed is answered aborted", "[libevent]") {
+  // The destructor answers pending callbacks with operation_aborted. One that asks the cache
+  // again from there used to reach a runtime half torn down: its loader started on closed
+  // storages, its callback never ran.
+  g_log = {};
+  g_parked.clear();
+  Loop loop;
+  auto cm = std::make_unique<Cacheme>(loop.base);
+  Cacheme* const raw = cm.get();
+  register_local(loop, *cm);
+  bool cached = false;
+  cm->get(QuickNode{1}, [&](std::error_code ec, std::shared_ptr<const int>) { cached = !ec; });
+  REQUIRE(loop.until([&] { return cached; }));
+
+  std::vector<std::error_code> again;
+  const auto note = [&](std::error_code ec, auto&&...) { again.push_back(ec); };
+  cm->get(HungNode{2}, [&](std::error_code ec, std::shared_ptr<const int>) {
+    REQUIRE(aborted(ec));
+    raw->get(QuickNode{1}, note);  // a local hit before the destruction
+    raw->get(HungNode{3}, note);   // a miss: its loader must not start
+    raw->get_all(std::vector<QuickNode>{{1}, {2}}, note);
+    raw->refresh(QuickNode{1}, note);
+    raw->invalidate(QuickNode{1}, note);
+    raw->register_storage("late", {"local://lru?size=10"}, note);
+    const auto memo = cacheme::libevent::memoize<QuickNode>([](int id, auto cb) { cb({}, id * 10); },
+                                                           [](int id) { return QuickNode{id}; });
+    memo(*raw, note, 1);
+  });
+  REQUIRE(g_log.started == 1);
+  cm.reset();
+  REQUIRE(again.size() == 7);
+  for (auto ec : again) CHECK(aborted(ec));
+  CHECK(g_log.started == 1);
+  loop.until([] { return false; }, 20ms);  // nothing left that calls into the freed cache
+}

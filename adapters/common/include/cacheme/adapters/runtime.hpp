@@ -104,6 +104,10 @@ class Runtime {
 
   /// Expires when the runtime is destroyed (for callbacks that may outlive it).
   std::weak_ptr<bool> alive_token() const { return alive_; }
+  /// True from the start of the destructor on, while it answers the requests still pending: a
+  /// front answers any new request at once with `operation_aborted` then (its storages are
+  /// closed, so it would never complete).
+  bool closing() const noexcept { return !*alive_; }
 
   /// The seed the engine and the local stores use (see `core::Config::fixed_seed`).
   std::uint64_t seed() const { return seed_; }

@@ -31,7 +31,9 @@
 /// it (or `take_exception()` returns it if you run the loop yourself); the cache keeps working.
 /// A loader that throws is a failed load (`last_load_error<N>()` has the message). The
 /// `Cacheme` may be destroyed inside a callback; callbacks of requests still pending are then
-/// called from the destructor with `operation_aborted` (they must not use the destroyed cache).
+/// called from the destructor with `operation_aborted`. A request made from one of them (while
+/// the destructor runs) is answered at once with `operation_aborted` too; once the destructor
+/// has returned, the cache must not be used.
 #pragma once
 
 #include <deque>
@@ -39,6 +41,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <event2/event.h>
@@ -165,6 +168,7 @@ class Cacheme {
 
   /// Connects and registers a storage; `done(ec)` runs later on the loop.
   Request register_storage(std::string name, StorageSpec spec, std::function<void(std::error_code)> done) {
+    if (refused(done)) return {};
     return {runtime_, runtime_.register_storage(std::move(name), std::move(spec), std::move(done))};
   }
 
@@ -178,6 +182,7 @@ class Cacheme {
   template <Node N>
   Request get(const N& node, core::RequestOptions options, Callback<node_value_t<N>> done) {
     using T = node_value_t<N>;
+    if (refused(done)) return {};
     auto s = runtime_.cache().get(node, adapters::real_now(), detail::source_of<detail::NodeThunk<N>>(node), options);
     return finish_get<T>(s, std::move(done));
   }
@@ -187,6 +192,7 @@ class Cacheme {
   template <class T>
   Request get(const BuiltNode<T>& node, std::string key, typename detail::FunctionThunk<T>::Loader loader,
               std::type_identity_t<Callback<T>> done, core::RequestOptions options = {}) {
+    if (refused(done)) return {};
     auto s = runtime_.cache().get(node, key, adapters::real_now(), detail::source_of<detail::FunctionThunk<T>>(loader),
                                   options);
     return finish_get<T>(s, std::move(done));
@@ -198,6 +204,7 @@ class Cacheme {
                   std::function<void(std::error_code, std::vector<std::shared_ptr<const node_value_t<N>>>)> done,
                   core::RequestOptions options = {}) {
     using T = node_value_t<N>;
+    if (refused(done)) return {};
     std::vector<core::SourceRef> sources;
     for (const N& n : nodes) sources.push_back(detail::source_of<detail::NodeThunk<N>>(n));
     const core::Ticket t = runtime_.cache().get_all(std::span<const N>(nodes), adapters::real_now(), sources, options);
@@ -210,6 +217,7 @@ class Cacheme {
   Request get_all(const BuiltNode<T>& node, const std::vector<std::string>& keys,
                   const std::vector<typename detail::FunctionThunk<T>::Loader>& loaders,
                   std::type_identity_t<std::function<void(std::error_code, std::vector<std::shared_ptr<const T>>)>> done) {
+    if (refused(done)) return {};
     std::vector<core::SourceRef> sources;
     for (const auto& l : loaders) sources.push_back(detail::source_of<detail::FunctionThunk<T>>(l));
     const core::Ticket t = runtime_.engine().get_all(core::NodeId{node.id}, keys, sources, adapters::real_now());
@@ -220,6 +228,7 @@ class Cacheme {
   /// Removes `node` from every tier; `ec` is set if a storage failed to erase it.
   template <Node N>
   Request invalidate(const N& node, std::function<void(std::error_code)> done) {
+    if (refused(done)) return {};
     const core::Ticket t = runtime_.cache().invalidate(node, adapters::real_now());
     runtime_.await_reply(t, [done = std::move(done)](core::Reply& r) { done(r.error); });
     return {runtime_, t};
@@ -229,6 +238,7 @@ class Cacheme {
   template <Node N>
   Request refresh(const N& node, Callback<node_value_t<N>> done, core::RequestOptions options = {}) {
     using T = node_value_t<N>;
+    if (refused(done)) return {};
     const core::Ticket t =
         runtime_.cache().refresh(node, adapters::real_now(), detail::source_of<detail::NodeThunk<N>>(node), options);
     runtime_.await_reply(t, [done = std::move(done)](core::Reply& r) { detail::deliver_one<T>(r, done); });
@@ -301,6 +311,22 @@ class Cacheme {
   }
 
  private:
+  template <Node, class, class>
+  friend class Memoized;
+
+  // While the destructor answers the pending requests (`adapters::Runtime::closing`), a new
+  // one is answered at once, aborted, before it reaches the half torn down runtime.
+  template <class Done>
+  bool refused(Done& done) {
+    if (!runtime_.closing()) return false;
+    if constexpr (std::is_invocable_v<Done&, std::error_code>) {
+      done(adapters::operation_aborted());
+    } else {
+      done(adapters::operation_aborted(), {});
+    }
+    return true;
+  }
+
   struct Errors {
     std::deque<std::exception_ptr> pending;
   };
@@ -323,6 +349,7 @@ class Memoized {
   template <class... Args>
   Request operator()(Cacheme& cm, Callback<node_value_t<N>> done, const Args&... args) const {
     using T = node_value_t<N>;
+    if (cm.refused(done)) return {};
     const N node = to_node_(args...);
     typename detail::FunctionThunk<T>::Loader loader = [fn = fn_, tuple = std::make_tuple(args...)](
                                                            std::function<void(std::error_code, T)> cb) {
