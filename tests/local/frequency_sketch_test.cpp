@@ -15,11 +15,17 @@ TEST_CASE("counts grow by one per increment and saturate at 15", "[sketch]") {
   FrequencySketch sketch(1000);
   const std::uint64_t h = mix64(42);
   for (int i = 1; i <= 15; ++i) {
-    sketch.increment(h);
+    CHECK(sketch.increment(h) == (i == 15));  // true once the estimate is 15
     CHECK(sketch.frequency(h) == i);
   }
-  for (int i = 0; i < 20; ++i) sketch.increment(h);
+  const std::size_t sample = sketch.sample_count();
+  for (int i = 0; i < 20; ++i) CHECK(sketch.increment(h));
   CHECK(sketch.frequency(h) == 15);
+  CHECK(sketch.sample_count() == sample);  // a saturated increment changes nothing
+  CHECK(sketch.halvings() == 0);
+  sketch.halve();
+  CHECK(sketch.halvings() == 1);
+  CHECK_FALSE(sketch.increment(h));  // 7, then 8
 }
 
 TEST_CASE("halving divides every count by two", "[sketch]") {

@@ -235,3 +235,26 @@ TEST_CASE("a large cache's guard decides as soon as LRU's advantage is sure", "[
   CHECK(slow.window_capacity() < 40'000);
   CHECK(hits > slow_hits + slow_hits / 10);
 }
+
+TEST_CASE("a hit skips the sketch only while its key is saturated since the last halving", "[tlfu][sketch]") {
+  // Key 0 reaches 15 and sits in protected; then only new keys come (one-hit wonders that
+  // never displace it), whose increments halve the sketch 31 times. Its node's saturation tag
+  // has come round to the current one by then: without clearing the tags at that point, the
+  // next hit would skip an increment that counts (the estimate would stay 0).
+  constexpr std::uint64_t kSeed = 1;
+  Policy policy(100, kSeed);
+  const auto hash = static_cast<std::uint32_t>(cacheme::local::KeyTraits<std::uint64_t>::hash(0, kSeed));
+  access(policy, 0);
+  access(policy, 1);  // 0 leaves the window for probation
+  for (int i = 0; i < 20; ++i) access(policy, 0);
+  REQUIRE(queue_of(policy, 0) == Queue::protected_);
+  REQUIRE(policy.sketch().frequency(hash) == 15);
+  std::uint64_t fresh = 1'000;
+  while (policy.sketch().halvings() < 31) access(policy, fresh++);
+  REQUIRE(policy.peek(0) != kNoNode);
+  REQUIRE(policy.sketch().frequency(hash) == 0);
+  access(policy, 0);
+  CHECK(policy.sketch().frequency(hash) == 1);
+  access(policy, 0);
+  CHECK(policy.sketch().frequency(hash) == 2);
+}

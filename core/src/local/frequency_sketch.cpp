@@ -31,6 +31,7 @@ void FrequencySketch::halve() noexcept {
     }
   }
   size_ = (size_ - std::min(size_, odd >> 2)) >> 1;
+  ++halvings_;
 }
 
 }  // namespace cacheme::local

@@ -67,8 +67,10 @@ class FrequencySketch {
   /// The estimated frequency of the key whose (well-mixed) hash is `hash`, in [0, 15].
   int frequency(std::uint64_t hash) const noexcept;
 
-  /// Records one occurrence of `hash`; halves every counter when the sample is full.
-  void increment(std::uint64_t hash) noexcept;
+  /// Records one occurrence of `hash`; halves every counter when the sample is full. Returns
+  /// whether the estimate of `hash` had reached 15 (before a halving this call made): until the
+  /// next halving, incrementing it again changes nothing, not even the sample's count.
+  bool increment(std::uint64_t hash) noexcept;
 
   /// Starts loading the cache line of `hash`'s counters (a hint: call it before a lookup whose
   /// outcome will increment them, so that the two memory accesses overlap).
@@ -82,6 +84,9 @@ class FrequencySketch {
 
   /// Halves every counter now (normally called by `increment`); exposed for tests.
   void halve() noexcept;
+
+  /// How many halvings there have been.
+  std::uint64_t halvings() const noexcept { return halvings_; }
 
   /// Bytes held by the table.
   std::size_t memory_bytes() const noexcept { return blocks_.size() * sizeof(Block); }
@@ -122,6 +127,7 @@ class FrequencySketch {
 
   std::size_t sample_size_ = 0;
   std::size_t size_ = 0;
+  std::uint64_t halvings_ = 0;
 };
 
 // The block comes from the hash's low bits; the counters from a second, independent mix so
@@ -145,7 +151,7 @@ inline int FrequencySketch::frequency(std::uint64_t hash) const noexcept {
   return result;
 }
 
-inline void FrequencySketch::increment(std::uint64_t hash) noexcept {
+inline bool FrequencySketch::increment(std::uint64_t hash) noexcept {
   Block& b = blocks_[block_of(hash)];
   const std::uint64_t c = counter_hash(hash);
   Slot slots[4];
@@ -156,11 +162,12 @@ inline void FrequencySketch::increment(std::uint64_t hash) noexcept {
     counts[i] = static_cast<int>((b.words[slots[i].word] >> slots[i].shift) & 15U);
     least = std::min(least, counts[i]);
   }
-  if (least == kMaxCount) return;  // saturated: not counted in the sample either
+  if (least == kMaxCount) return true;  // saturated: not counted in the sample either
   for (int i = 0; i < 4; ++i) {
     if (counts[i] == least) b.words[slots[i].word] += std::uint64_t{1} << slots[i].shift;  // conservative update
   }
   if (++size_ >= sample_size_) halve();
+  return least + 1 == kMaxCount;  // every counter at `least` grew: the new minimum
 }
 
 }  // namespace cacheme::local

@@ -39,14 +39,15 @@ enum class Queue : std::uint8_t {
 inline constexpr std::size_t kCacheLine = 64;
 
 /// One cached entry. With string keys and the engine's entries (a shared value and its expiry)
-/// it is exactly one cache line: value 24, key 31 (30 inline bytes), queue 1, hash 4, stamp 4;
-/// a hit reads that one line. The weight is not here: most stores weigh nothing (every weight
+/// it is exactly one cache line: value 24, key 31 (30 inline bytes), queue and saturation tag 1,
+/// hash 4, stamp 4; a hit reads that one line. The weight is not here: most stores weigh nothing (every weight
 /// is 1), so the table keeps weights apart, and only once one differs from 1 (`NodeTable::weight`).
 template <class Key, class Value>
 struct alignas(std::is_same_v<Key, std::string> ? kCacheLine : alignof(std::uint64_t)) Node {
   [[no_unique_address]] Value value{};
   typename KeyTraits<Key>::Stored key{};
-  Queue queue = Queue::none;
+  Queue queue : 3 = Queue::none;
+  std::uint8_t saturated : 5 = 0;  ///< the policy's note on the key's sketch counters; 0 when added
   std::uint32_t hash = 0;   ///< the low 32 bits of the key's seeded hash
   std::uint32_t stamp = 0;  ///< the table's owner's (the engine's store: the birth time); 0 when added
 };
@@ -122,6 +123,7 @@ class NodeTable {
     n.value = std::move(value);
     n.hash = h;
     n.stamp = 0;
+    n.saturated = 0;
     set_weight(id, weight);
     insert_slot(id);
     ++size_;
@@ -160,6 +162,12 @@ class NodeTable {
     }
     if (weights_.size() < nodes_.size()) weights_.resize(nodes_.size(), 1);
     weights_[id] = weight;
+  }
+
+  /// Calls `f(node)` for every node, live or free.
+  template <class F>
+  void for_each_node(F&& f) {
+    for (NodeType& n : nodes_) f(n);
   }
 
   /// Calls `f(id)` for every live node.

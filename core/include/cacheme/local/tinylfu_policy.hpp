@@ -43,7 +43,9 @@ namespace cacheme::local {
 /// and about 0.25 of ghosts (see `WindowAdapter`).
 ///
 /// Hits are buffered (`AccessBuffer`): `touch` records one, and the queues and the sketch see
-/// it with its batch, before any operation or inspection that depends on them.
+/// it with its batch, before any operation or inspection that depends on them. A node whose
+/// key's sketch estimate has reached 15 since the last halving says so (`Node::saturated`), and
+/// its hits skip the sketch: incrementing it would change nothing (see `count_hit`).
 template <class Key, class Value = NoValue>
 class TinyLfuPolicy;
 
@@ -87,7 +89,9 @@ class TinyLfuPolicy {
   /// Applies the recorded accesses now (every other operation does it first).
   void drain() {
     if (pending_.empty()) return;
-    for (const std::uint32_t id : pending_.pending()) sketch_.prefetch(table_[id].hash);
+    for (const std::uint32_t id : pending_.pending()) {
+      if (!known_saturated(table_[id])) sketch_.prefetch(table_[id].hash);
+    }
     table_.prefetch_moves(pending_.pending());
     for (const std::uint32_t id : pending_.pending()) apply_hit(id);
     pending_.clear();
@@ -119,7 +123,7 @@ class TinyLfuPolicy {
       apply_hit(id);
       adapt();
     } else {
-      sketch_.increment(h);
+      count(h);
       adapter_.record_miss(h);
       id = table_.add(key, h, std::move(value), weight);
       window_.push_back(table_, id);
@@ -190,11 +194,12 @@ class TinyLfuPolicy {
   static constexpr int kJitterThreshold = 6;  // Caffeine's ADMIT_HASHDOS_THRESHOLD
   static constexpr int kAlwaysRemembered = 1 << 20;  // a window entry evicted as victim
   static constexpr std::uint64_t kJitterMask = 4095;  // admit a losing warm candidate 1 in 4096
+  static constexpr std::uint64_t kTags = 31;          // saturation tags: a node's 5 bits, but 0
 
   /// A hit on the live node `id`: counts it and moves it up its queues.
   void apply_hit(std::uint32_t id) {
     auto& n = table_[id];
-    sketch_.increment(n.hash);
+    count_hit(n);
     adapter_.record_hit(n.hash);
     switch (n.queue) {
       case detail::Queue::window:
@@ -209,6 +214,42 @@ class TinyLfuPolicy {
         protected_.move_to_back(table_, id);
         break;
     }
+  }
+
+  /// The tag a node's `saturated` field holds when its key's estimate reached 15 since the
+  /// last halving: 1 to 31, from the count of halvings (0 is "not known").
+  std::uint8_t saturation_tag() const noexcept { return static_cast<std::uint8_t>(sketch_.halvings() % kTags + 1); }
+
+  template <class Node>
+  bool known_saturated(const Node& n) const noexcept {
+    return n.saturated == saturation_tag();
+  }
+
+  /// Counts a hit on node `n` in the sketch, unless its key's estimate is known to be 15
+  /// since the last halving: the increment would change nothing then (no counter, nor the
+  /// sample's count), and skipping it saves a cache miss on most hits of a skewed workload,
+  /// whose popular keys stay saturated. The hit ratio is exactly that of counting every hit.
+  template <class Node>
+  void count_hit(Node& n) noexcept {
+    if (known_saturated(n)) return;
+    const std::uint8_t tag = saturation_tag();  // before a halving this increment may make
+    if (sketch_.increment(n.hash)) n.saturated = tag;
+    forget_stale_tags();
+  }
+
+  /// Counts one occurrence of `hash` in the sketch.
+  void count(std::uint32_t hash) noexcept {
+    sketch_.increment(hash);
+    forget_stale_tags();
+  }
+
+  /// Tags repeat every 31 halvings: when they come round, every node's tag is cleared, so that
+  /// a tag from 31 halvings ago never passes for a current one (O(entries) every 31 x 40
+  /// x capacity increments).
+  void forget_stale_tags() noexcept {
+    if (sketch_.halvings() == halvings_seen_) return;
+    halvings_seen_ = sketch_.halvings();
+    if (halvings_seen_ % kTags == 0) table_.for_each_node([](auto& n) { n.saturated = 0; });
   }
 
   detail::LinkedQueue& queue_of(detail::Queue q) noexcept {
@@ -342,6 +383,7 @@ class TinyLfuPolicy {
   WindowAdapter adapter_;
   bool adaptive_;
   Xoshiro256 random_;
+  std::uint64_t halvings_seen_ = 0;  // by `forget_stale_tags`
   detail::AccessBuffer pending_;
 };
 
