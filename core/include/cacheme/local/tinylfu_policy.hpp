@@ -216,13 +216,10 @@ class TinyLfuPolicy {
     }
   }
 
-  /// The tag a node's `saturated` field holds when its key's estimate reached 15 since the
-  /// last halving: 1 to 31, from the count of halvings (0 is "not known").
-  std::uint8_t saturation_tag() const noexcept { return static_cast<std::uint8_t>(sketch_.halvings() % kTags + 1); }
-
+  /// Whether `n`'s key's estimate is known to have reached 15 since the last halving.
   template <class Node>
   bool known_saturated(const Node& n) const noexcept {
-    return n.saturated == saturation_tag();
+    return n.saturated == tag_;
   }
 
   /// Counts a hit on node `n` in the sketch, unless its key's estimate is known to be 15
@@ -232,8 +229,7 @@ class TinyLfuPolicy {
   template <class Node>
   void count_hit(Node& n) noexcept {
     if (known_saturated(n)) return;
-    const std::uint8_t tag = saturation_tag();  // before a halving this increment may make
-    if (sketch_.increment(n.hash)) n.saturated = tag;
+    if (sketch_.increment(n.hash)) n.saturated = tag_;  // the tag from before any halving it made
     forget_stale_tags();
   }
 
@@ -243,13 +239,14 @@ class TinyLfuPolicy {
     forget_stale_tags();
   }
 
-  /// Tags repeat every 31 halvings: when they come round, every node's tag is cleared, so that
-  /// a tag from 31 halvings ago never passes for a current one (O(entries) every 31 x 40
-  /// x capacity increments).
+  /// After a halving, moves on to the next tag. Tags repeat every 31 halvings: when they come
+  /// round, every node's tag is cleared, so that a tag from 31 halvings ago never passes for a
+  /// current one (O(entries) every 31 x 40 x capacity increments).
   void forget_stale_tags() noexcept {
     if (sketch_.halvings() == halvings_seen_) return;
     halvings_seen_ = sketch_.halvings();
-    if (halvings_seen_ % kTags == 0) table_.for_each_node([](auto& n) { n.saturated = 0; });
+    tag_ = static_cast<std::uint8_t>(halvings_seen_ % kTags + 1);
+    if (tag_ == 1) table_.for_each_node([](auto& n) { n.saturated = 0; });
   }
 
   detail::LinkedQueue& queue_of(detail::Queue q) noexcept {
@@ -384,6 +381,7 @@ class TinyLfuPolicy {
   bool adaptive_;
   Xoshiro256 random_;
   std::uint64_t halvings_seen_ = 0;  // by `forget_stale_tags`
+  std::uint8_t tag_ = 1;  // what `Node::saturated` holds for a key saturated since the last halving: 1 to 31
   detail::AccessBuffer pending_;
 };
 
