@@ -40,14 +40,17 @@ inline constexpr std::size_t kCacheLine = 64;
 
 /// One cached entry. With string keys and the engine's entries (a shared value and its expiry)
 /// it is exactly one cache line: value 24, key 31 (30 inline bytes), queue and saturation tag 1,
-/// hash 4, stamp 4; a hit reads that one line. The weight is not here: most stores weigh nothing (every weight
-/// is 1), so the table keeps weights apart, and only once one differs from 1 (`NodeTable::weight`).
+/// hash 4, stamp 4; a hit reads that one line. The weight is not here: most stores weigh nothing
+/// (every weight is 1), so the table keeps weights apart, and only once one differs from 1
+/// (`NodeTable::weight`).
 template <class Key, class Value>
 struct alignas(std::is_same_v<Key, std::string> ? kCacheLine : alignof(std::uint64_t)) Node {
   [[no_unique_address]] Value value{};
   typename KeyTraits<Key>::Stored key{};
   Queue queue : 3 = Queue::none;
-  std::uint8_t saturated : 5 = 0;  ///< the policy's note on the key's sketch counters; 0 when added
+  /// W-TinyLFU's tag of the halving in which the key's sketch estimate was seen at 15 (its hits
+  /// skip the sketch while the tag is current); 0 when added, or not known.
+  std::uint8_t saturated : 5 = 0;
   std::uint32_t hash = 0;   ///< the low 32 bits of the key's seeded hash
   std::uint32_t stamp = 0;  ///< the table's owner's (the engine's store: the birth time); 0 when added
 };
