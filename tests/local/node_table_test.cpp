@@ -78,7 +78,7 @@ TEST_CASE("NodeTable finds every key as it grows past id widths, with spread has
 
 TEST_CASE("NodeTable tells apart keys whose hashes share the tag", "[node_table]") {
   // Only the home bits differ (the low 8): at up to 2^15 slots every key's tag is 0, and
-  // homes crowd the first 256 slots, so displacements pass 15 (saturated, read from nodes).
+  // homes crowd the first 256 slots, so displacements pass 63 (saturated, read from nodes).
   replay(1, 3000, 12000, 2, [](std::uint64_t key) { return static_cast<std::uint32_t>(cacheme::local::mix64(key) & 0xff); });
   // Only the tag bits differ (the top 6): every key has home slot 0.
   replay(1, 500, 3000, 3, [](std::uint64_t key) { return static_cast<std::uint32_t>(cacheme::local::mix64(key) << 26); });
@@ -102,6 +102,24 @@ TEST_CASE("NodeTable keeps string keys apart when their hashes collide", "[node_
   for (int i = 0; i < 100; ++i) CHECK(t.find("key:" + std::to_string(i), 77) == ids[static_cast<std::size_t>(i)]);
   CHECK(t.find("key:100", 77) == kNoNode);
   CHECK(t.find("key:1", 78) == kNoNode);  // same key, another hash: another home and tag
+}
+
+TEST_CASE("NodeTable's displacements rarely saturate at 80 % load, so deletions rarely read nodes", "[node_table]") {
+  // The store's case: 100,000 live keys (131,072 slots), the oldest removed for each new one
+  // through two generations. Linear probing's clusters grow long at this load: with 4-bit
+  // displacements (saturated at 15) 2 % of the entries were saturated, and each deletion's
+  // backward shift read 0.86 of their nodes; with 6 bits, 0.05 % and 0.05.
+  Table t(100000, 1);
+  std::vector<std::uint32_t> fifo;
+  std::uint64_t next = 0;
+  for (; next < 100000; ++next) fifo.push_back(add(t, next, t.hash(next)));
+  for (std::size_t oldest = 0; next < 300000; ++next, ++oldest) {
+    remove(t, fifo[oldest]);
+    fifo.push_back(add(t, next, t.hash(next)));
+  }
+  REQUIRE(t.size() == 100000);
+  CHECK(t.saturated_slots() < 500);
+  for (std::uint64_t k = 200000; k < 300000; k += 7) REQUIRE(t.find(k, t.hash(k)) != kNoNode);
 }
 
 TEST_CASE("NodeTable's index slots are 4 bytes", "[node_table]") {
