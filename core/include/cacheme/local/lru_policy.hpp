@@ -75,6 +75,9 @@ class LruPolicy {
       on_evict(victim);
       remove(victim);
     }
+    // The next insert's victim: its node is far from everything this insert touched (its
+    // links are not in it), so start loading it now rather than when that insert needs it.
+    if (queue_.head() != kNoNode) table_.prefetch_node(queue_.head());
     return kept ? id : kNoNode;
   }
 
