@@ -199,6 +199,18 @@ void store_insert_evict_cached(benchmark::State& state, const char* url) {
   for (auto _ : state) f.store->insert(f.absent[i++ & (kStream - 1)], f.value, std::nullopt, Instant{});
 }
 
+/// Inserts of keys the store has never held (2 M distinct keys, cycled: each has long been
+/// evicted when it comes round again), so that every insert evicts, as in `floor/evict_*`; the
+/// Zipf stream of `store_insert_evict` also brings keys still cached, which an insert replaces.
+void store_insert_new(benchmark::State& state, const char* url) {
+  FilledStore f(url);
+  constexpr std::size_t kNewKeys = std::size_t{1} << 21;
+  PackedKeys fresh;
+  for (std::size_t k = 0; k < kNewKeys; ++k) fresh.push_back(full_key(kAbsent + kKeySpace + k));
+  std::size_t i = 0;
+  for (auto _ : state) f.store->insert(fresh[i++ & (kNewKeys - 1)], f.value, std::nullopt, Instant{});
+}
+
 void store_insert_evict_ttl(benchmark::State& state, const char* url) {
   FilledStore f(url);
   std::size_t i = 0;
@@ -210,12 +222,14 @@ void store_insert_evict_ttl(benchmark::State& state, const char* url) {
 BENCHMARK_CAPTURE(store_hit, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/hit");
 BENCHMARK_CAPTURE(store_miss, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/miss");
 BENCHMARK_CAPTURE(store_insert_evict, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/insert_evict");
+BENCHMARK_CAPTURE(store_insert_new, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/insert_new");
 BENCHMARK_CAPTURE(store_insert_evict_ttl, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/insert_evict_ttl");
 BENCHMARK_CAPTURE(store_insert_evict_cached, tlfu, "local://tlfu?size=10000")->Name("tlfu/store/insert_evict_10k");
 BENCHMARK_CAPTURE(store_hit_ttl, tlfu, "local://tlfu?size=100000")->Name("tlfu/store/hit_ttl");
 BENCHMARK_CAPTURE(store_hit, lru, "local://lru?size=100000")->Name("lru/store/hit");
 BENCHMARK_CAPTURE(store_miss, lru, "local://lru?size=100000")->Name("lru/store/miss");
 BENCHMARK_CAPTURE(store_insert_evict, lru, "local://lru?size=100000")->Name("lru/store/insert_evict");
+BENCHMARK_CAPTURE(store_insert_new, lru, "local://lru?size=100000")->Name("lru/store/insert_new");
 BENCHMARK_CAPTURE(store_insert_evict_ttl, lru, "local://lru?size=100000")->Name("lru/store/insert_evict_ttl");
 
 /// Memory per entry beyond key and value, of the engine's store: all the bytes it holds, less
