@@ -5,7 +5,11 @@
 //   floor/one_line    hash, then one 64-byte line chosen by it, whose key is compared: a table
 //                     holding each entry at a slot computed from the hash (one dependent load);
 //   floor/two_lines   hash, a 4-byte index slot, then the 64-byte node it names, whose key is
-//                     compared: the store's layout (two dependent loads).
+//                     compared: the store's layout (two dependent loads);
+//   floor/one_line_lru  one_line, then the entry moves to the most recent end of a doubly
+//                     linked recency list whose links are in the lines themselves: the least an
+//                     exact LRU (or any policy that orders its entries by recency, as W-TinyLFU's
+//                     queues do) adds to a hit, in the layout that reads the fewest lines.
 // A design cannot hit faster than the row of its layout; `tlfu/store/hit` adds the policy's work
 // (recording the access) to `floor/two_lines`.
 #include <benchmark/benchmark.h>
@@ -31,7 +35,8 @@ struct alignas(64) Line {
   std::array<char, 31> key{};
   std::uint8_t size = 0;
   std::uint32_t hash = 0;
-  std::array<char, 28> rest{};  // the value handle, expiry and links of a real node
+  std::uint32_t prev = 0, next = 0;  // floor/one_line_lru's recency links (slot numbers)
+  std::array<char, 20> rest{};       // the value handle and expiry of a real node
 };
 static_assert(sizeof(Line) == 64);
 
@@ -130,8 +135,42 @@ void floor_two_lines(benchmark::State& state) {
   });
 }
 
+void floor_one_line_lru(benchmark::State& state) {
+  const Tables& t = tables();
+  std::vector<Line> lines = t.direct;  // the recency list, through every occupied slot
+  constexpr std::uint32_t kNone = UINT32_MAX;
+  std::uint32_t head = kNone, tail = kNone;
+  for (std::uint32_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].size == 0) continue;
+    lines[i].prev = tail;
+    lines[i].next = kNone;
+    (tail == kNone ? head : lines[tail].next) = i;
+    tail = i;
+  }
+  const auto find = [&](std::string_view key, std::uint32_t h) {
+    std::size_t slot = h & t.direct_mask;
+    while (!(lines[slot].hash == h && same_key(lines[slot], key))) slot = (slot + 1) & t.direct_mask;
+    return static_cast<std::uint32_t>(slot);
+  };
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::string_view key = t.key(i++);
+    const std::uint32_t at = find(key, static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed)));
+    if (at == tail) continue;
+    Line& line = lines[at];
+    (line.prev == kNone ? head : lines[line.prev].next) = line.next;
+    lines[line.next].prev = line.prev;
+    line.prev = tail;
+    line.next = kNone;
+    lines[tail].next = at;
+    tail = at;
+  }
+  benchmark::DoNotOptimize(head);
+}
+
 BENCHMARK(floor_hash)->Name("floor/hash");
 BENCHMARK(floor_one_line)->Name("floor/one_line");
 BENCHMARK(floor_two_lines)->Name("floor/two_lines");
+BENCHMARK(floor_one_line_lru)->Name("floor/one_line_lru");
 
 }  // namespace
