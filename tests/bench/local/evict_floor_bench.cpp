@@ -1,21 +1,25 @@
 // What an evicting insert costs at the least on this machine, without the store's generality:
 // every insert brings a key never seen (or evicted long ago), so every insert evicts. Each row
-// does only the work its policy cannot skip, on the store's layout (64-byte nodes by id, an index
-// of slots) with nothing the store adds (no allocation, no TTL, no value handle to release, no
-// window adaptation, no ghost filter, no recency guard):
+// does only the work its policy cannot skip, on a layout like the store's (64-byte nodes by id,
+// an index of slots; but the queue links are in the node and a slot holds the whole hash, which
+// spares a line here and there), with nothing the store adds (no allocation, no TTL, no value
+// handle to release, no window adaptation, no ghost filter, no recency guard):
 //   floor/evict_lru         hash the key, probe the index (absent), take the LRU node, remove it
 //                           from the index, write the key over it, index it, move it to the tail;
 //   floor/evict_tinylfu     W-TinyLFU: the same probe, count the key in a `FrequencySketch`, add
 //                           it to the window (1 %), move the window's oldest to probation, and
 //                           keep whichever of it and probation's oldest the sketch estimates more
 //                           frequent; the loser leaves the index and its node takes the next key.
-// `tlfu/store/insert_evict*` and `lru/store/insert_evict` add the store's work to these rows.
+//                           The contest's loads start before the newcomer's probe (prefetches).
+// `*/store/insert_new` (every insert evicts there too) add the store's work to these rows.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -79,9 +79,9 @@ struct Link {
 /// back (no tombstones, so probes stay short); only a saturated one reads the node's hash. Six
 /// bits, not four: at 76 % load a deletion's backward shift walks 11.6 slots on average, and
 /// with displacements saturated at 15 it read 0.86 nodes (a cache miss each) per deletion; at
-/// 63, 0.05 (`saturated_slots`, tested in `tests/local/node_table_test.cpp`). The tag's lost bits cost nothing:
-/// a false match needs the same home as well. When
-/// the index grows, `b`, and so the layout, changes, and every slot is rebuilt.
+/// 63, 0.05 (see `saturated_slots` and its test). The tag's lost bits cost nothing: a false
+/// match needs the same home as well. When the index grows, `b`, and so the layout, changes,
+/// and every slot is rebuilt.
 template <class Key, class Value>
 class NodeTable {
  public:
