@@ -1,6 +1,6 @@
-// What a string-keyed hit costs at the least on this machine, without any cache policy: the
-// same 100,000 full keys and the same Zipf stream of present keys as `tlfu/store/hit`, the same
-// seeded hash, and tables of the store's sizes. Each row does one more step of a lookup:
+// What a string-keyed hit costs at the least on this machine, with no cache policy or with only
+// an exact recency move: the same 100,000 full keys and the same Zipf stream of present keys as
+// `tlfu/store/hit`, the same seeded hash, and tables of the store's sizes. The rows:
 //   floor/hash        the key's hash only (the keys are read in order, from a packed array);
 //   floor/one_line    hash, then one 64-byte line chosen by it, whose key is compared: a table
 //                     holding each entry at a slot computed from the hash (one dependent load);
@@ -9,9 +9,12 @@
 //   floor/one_line_lru  one_line, then the entry moves to the most recent end of a doubly
 //                     linked recency list whose links are in the lines themselves: the least an
 //                     exact LRU (or any policy that orders its entries by recency, as W-TinyLFU's
-//                     queues do) adds to a hit, in the layout that reads the fewest lines.
-// A design cannot hit faster than the row of its layout; `tlfu/store/hit` adds the policy's work
-// (recording the access) to `floor/two_lines`.
+//                     queues do) adds to a hit, in the layout that reads the fewest lines;
+//   floor/two_lines_lru        two_lines and the same move, the links in the node;
+//   floor/two_lines_lru_apart  the same with the links in an array of their own, by node id,
+//                     as the store keeps them.
+// A design cannot hit faster than the row of its layout; `lru/store/hit` adds the store's work to
+// `floor/two_lines_lru_apart`, and `tlfu/store/hit` W-TinyLFU's bookkeeping to that.
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -31,12 +34,18 @@ constexpr std::size_t kEntries = 100'000;
 constexpr std::size_t kStream = std::size_t{1} << 20;
 constexpr std::uint64_t kSeed = 7;
 
+constexpr std::uint32_t kNone = UINT32_MAX;
+
+struct Link {
+  std::uint32_t prev = kNone, next = kNone;
+};
+
 struct alignas(64) Line {
   std::array<char, 31> key{};
   std::uint8_t size = 0;
   std::uint32_t hash = 0;
-  std::uint32_t prev = 0, next = 0;  // floor/one_line_lru's recency links (slot numbers)
-  std::array<char, 20> rest{};       // the value handle and expiry of a real node
+  Link links;                    // the *_lru rows' recency links, when they are in the line
+  std::array<char, 20> rest{};  // the value handle and expiry of a real node
 };
 static_assert(sizeof(Line) == 64);
 
@@ -135,42 +144,76 @@ void floor_two_lines(benchmark::State& state) {
   });
 }
 
-void floor_one_line_lru(benchmark::State& state) {
-  const Tables& t = tables();
-  std::vector<Line> lines = t.direct;  // the recency list, through every occupied slot
-  constexpr std::uint32_t kNone = UINT32_MAX;
-  std::uint32_t head = kNone, tail = kNone;
-  for (std::uint32_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].size == 0) continue;
-    lines[i].prev = tail;
-    lines[i].next = kNone;
-    (tail == kNone ? head : lines[tail].next) = i;
-    tail = i;
+/// A doubly linked recency list of ids whose links `link_of(id)` gives (in the entries or apart).
+template <class LinkOf>
+class RecencyList {
+ public:
+  explicit RecencyList(LinkOf link_of) : link_of_(link_of) {}
+
+  void push_back(std::uint32_t id) noexcept {
+    link_of_(id) = Link{tail_, kNone};
+    (tail_ == kNone ? head_ : link_of_(tail_).next) = id;
+    tail_ = id;
   }
-  const auto find = [&](std::string_view key, std::uint32_t h) {
-    std::size_t slot = h & t.direct_mask;
-    while (!(lines[slot].hash == h && same_key(lines[slot], key))) slot = (slot + 1) & t.direct_mask;
-    return static_cast<std::uint32_t>(slot);
-  };
+
+  /// Moves `id` to the most recent end.
+  void touch(std::uint32_t id) noexcept {
+    if (id == tail_) return;
+    const Link l = link_of_(id);
+    (l.prev == kNone ? head_ : link_of_(l.prev).next) = l.next;
+    link_of_(l.next).prev = l.prev;
+    push_back(id);
+  }
+
+ private:
+  LinkOf link_of_;
+  std::uint32_t head_ = kNone, tail_ = kNone;
+};
+
+// Times hits that look up the stream's keys with `find(key, hash)` (an id) and touch the id.
+template <class Find, class List>
+void time_recency_hits(benchmark::State& state, Find find, List& list) {
+  const Tables& t = tables();
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string_view key = t.key(i++);
-    const std::uint32_t at = find(key, static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed)));
-    if (at == tail) continue;
-    Line& line = lines[at];
-    (line.prev == kNone ? head : lines[line.prev].next) = line.next;
-    lines[line.next].prev = line.prev;
-    line.prev = tail;
-    line.next = kNone;
-    lines[tail].next = at;
-    tail = at;
+    list.touch(find(key, static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed))));
   }
-  benchmark::DoNotOptimize(head);
+}
+
+void floor_one_line_lru(benchmark::State& state) {
+  const Tables& t = tables();
+  std::vector<Line> lines = t.direct;
+  RecencyList list([&lines](std::uint32_t slot) -> Link& { return lines[slot].links; });
+  for (std::uint32_t slot = 0; slot < lines.size(); ++slot) {
+    if (lines[slot].size != 0) list.push_back(slot);
+  }
+  time_recency_hits(state, [&](std::string_view key, std::uint32_t h) {
+    std::size_t slot = h & t.direct_mask;
+    while (!(lines[slot].hash == h && same_key(lines[slot], key))) slot = (slot + 1) & t.direct_mask;
+    return static_cast<std::uint32_t>(slot);
+  }, list);
+}
+
+// two_lines plus a recency move; `links_apart`: the links in an array by id, not in the node.
+void floor_two_lines_lru(benchmark::State& state, bool links_apart) {
+  const Tables& t = tables();
+  std::vector<Line> nodes = t.nodes;
+  std::vector<Link> apart(links_apart ? nodes.size() : 0);
+  RecencyList list([&](std::uint32_t id) -> Link& { return links_apart ? apart[id] : nodes[id].links; });
+  for (std::uint32_t id = 0; id < nodes.size(); ++id) list.push_back(id);
+  time_recency_hits(state, [&](std::string_view key, std::uint32_t h) {
+    std::size_t slot = h & t.index_mask;
+    while (!(nodes[t.index[slot]].hash == h && same_key(nodes[t.index[slot]], key))) slot = (slot + 1) & t.index_mask;
+    return t.index[slot];
+  }, list);
 }
 
 BENCHMARK(floor_hash)->Name("floor/hash");
 BENCHMARK(floor_one_line)->Name("floor/one_line");
 BENCHMARK(floor_two_lines)->Name("floor/two_lines");
 BENCHMARK(floor_one_line_lru)->Name("floor/one_line_lru");
+BENCHMARK_CAPTURE(floor_two_lines_lru, in_node, false)->Name("floor/two_lines_lru");
+BENCHMARK_CAPTURE(floor_two_lines_lru, apart, true)->Name("floor/two_lines_lru_apart");
 
 }  // namespace
