@@ -156,6 +156,8 @@ class NodeTable {
 
   /// The queue links of node `id`.
   Link& link(std::uint32_t id) noexcept { return links_[id]; }
+  /// The queue links of node `id`, read-only.
+  const Link& link(std::uint32_t id) const noexcept { return links_[id]; }
 
   /// What node `id` counts against the capacity: 1 until a weight other than 1 was set.
   std::uint32_t weight(std::uint32_t id) const noexcept { return weights_.empty() ? 1 : weights_[id]; }
@@ -194,6 +196,14 @@ class NodeTable {
       if (l.prev != kNoNode) __builtin_prefetch(&links_[l.prev], 1);
       if (l.next != kNoNode) __builtin_prefetch(&links_[l.next], 1);
     }
+  }
+
+  /// Starts loading the home index slot of hash `h` (a hint).
+  void prefetch_slot(std::uint32_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
+
+  /// Starts loading the links of node `id`, if it is one (a hint).
+  void prefetch_link(std::uint32_t id) const noexcept {
+    if (id != kNoNode) __builtin_prefetch(&links_[id], 1);
   }
 
   /// Starts loading node `id` and its links (a hint).

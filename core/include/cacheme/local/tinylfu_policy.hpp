@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <utility>
 
 #include "cacheme/local/access_buffer.hpp"
@@ -123,6 +124,7 @@ class TinyLfuPolicy {
       apply_hit(id);
       adapt();
     } else {
+      prefetch_contest(weight);  // a newcomer: its contest's loads overlap its own work below
       count(h);
       adapter_.record_miss(h);
       id = table_.add(key, h, std::move(value), weight);
@@ -262,15 +264,20 @@ class TinyLfuPolicy {
     }
   }
 
-  /// Starts loading the sketch counters of the next admission contest's likely candidate (the
-  /// window's oldest) and victim (probation's oldest), so that the two chains of misses (node,
-  /// then counters) overlap each other and the queue moves before `admit` reads them.
-  void prefetch_contest() const noexcept {
-    if (window_.weight() <= window_max_) return;  // no candidate: no contest
-    const std::uint32_t candidate = window_.head();
-    const std::uint32_t victim = probation_.head();
-    if (candidate != kNoNode) sketch_.prefetch(table_[candidate].hash);
-    if (victim != kNoNode) sketch_.prefetch(table_[victim].hash);
+  /// Starts loading what the next admission contest reads, once `incoming` more weight enters
+  /// the window: the sketch counters of its likely candidate (the window's oldest) and victim
+  /// (probation's oldest), their index slots (the loser leaves the index) and the links of the
+  /// entries behind them (unlinking either rewrites them). Their nodes and links were loaded
+  /// after the last eviction (`prefetch_next_contest`); a newcomer's insert calls this as soon
+  /// as its probe misses, so that these misses overlap its own work.
+  void prefetch_contest(std::uint64_t incoming) const noexcept {
+    if (window_.weight() + incoming <= window_max_) return;  // no candidate: no contest
+    for (const std::uint32_t id : {window_.head(), probation_.head()}) {
+      if (id == kNoNode) continue;
+      sketch_.prefetch(table_[id].hash);
+      table_.prefetch_slot(table_[id].hash);
+      table_.prefetch_link(table_.link(id).next);
+    }
   }
 
   /// TinyLFU admission: does `candidate` deserve the place of `victim`? A loser is shown to
@@ -288,7 +295,7 @@ class TinyLfuPolicy {
   /// candidate (a former window entry) against probation's least recently used victim.
   template <class OnEvict>
   void evict(OnEvict&& on_evict) {
-    prefetch_contest();
+    prefetch_contest(0);
     std::uint32_t candidate = kNoNode;
     while (window_.weight() > window_max_) {
       const std::uint32_t id = window_.head();
