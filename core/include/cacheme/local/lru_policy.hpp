@@ -65,7 +65,6 @@ class LruPolicy {
       table_.set_weight(id, weight);
       queue_.move_to_back(table_, id);
     } else {
-      prefetch_eviction(weight);  // a newcomer: the victim's loads overlap its own work below
       id = table_.add(key, h, std::move(value), weight);
       queue_.push_back(table_, id);
     }
@@ -113,16 +112,6 @@ class LruPolicy {
   std::size_t memory_bytes() const noexcept { return table_.memory_bytes(); }
 
  private:
-  /// Starts loading what evicting the least recently used node will touch once `incoming`
-  /// more weight is in: its index slot and the links of the node behind it. Its own node and
-  /// links were loaded after the last insert.
-  void prefetch_eviction(std::uint64_t incoming) const noexcept {
-    const std::uint32_t victim = queue_.head();
-    if (victim == kNoNode || queue_.weight() + incoming <= capacity_) return;
-    table_.prefetch_slot(table_[victim].hash);
-    table_.prefetch_link(table_.link(victim).next);
-  }
-
   std::uint64_t capacity_;
   detail::NodeTable<Key, Value> table_;
   detail::LinkedQueue queue_{detail::Queue::lru};
