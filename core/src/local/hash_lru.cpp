@@ -7,7 +7,7 @@ namespace cacheme::local {
 
 HashLru::HashLru(std::uint64_t capacity) : capacity_(std::max<std::uint64_t>(capacity, 1)) {
   entries_.reserve(capacity_);
-  index_.assign(std::bit_ceil(capacity_ + capacity_ / 4 + 1), kNone);
+  index_.assign(std::bit_ceil(capacity_ + capacity_ / 4 + 1), IndexSlot{});
   mask_ = index_.size() - 1;
 }
 
@@ -23,9 +23,9 @@ std::size_t HashLru::home(std::uint32_t key) const noexcept {
 }
 
 bool HashLru::access(std::uint32_t key) noexcept {
-  for (std::size_t i = home(key); index_[i] != kNone; i = (i + 1) & mask_) {
-    const std::uint32_t slot = index_[i];
-    if (entries_[slot].key != key) continue;
+  for (std::size_t i = home(key); index_[i].slot != kNone; i = (i + 1) & mask_) {
+    if (index_[i].key != key) continue;
+    const std::uint32_t slot = index_[i].slot;
     if (slot != mru_) {
       unlink(slot);
       push_back(slot);
@@ -64,23 +64,24 @@ void HashLru::push_back(std::uint32_t slot) noexcept {
 }
 
 void HashLru::index_insert(std::uint32_t slot) noexcept {
-  std::size_t i = home(entries_[slot].key);
-  while (index_[i] != kNone) i = (i + 1) & mask_;
-  index_[i] = slot;
+  const std::uint32_t key = entries_[slot].key;
+  std::size_t i = home(key);
+  while (index_[i].slot != kNone) i = (i + 1) & mask_;
+  index_[i] = {key, slot};
 }
 
 // Backward-shift deletion: no tombstones, so probes stay short.
 void HashLru::index_erase(std::uint32_t slot) noexcept {
   std::size_t i = home(entries_[slot].key);
-  while (index_[i] != slot) i = (i + 1) & mask_;
-  for (std::size_t j = (i + 1) & mask_; index_[j] != kNone; j = (j + 1) & mask_) {
-    const std::size_t h = home(entries_[index_[j]].key);
+  while (index_[i].slot != slot) i = (i + 1) & mask_;
+  for (std::size_t j = (i + 1) & mask_; index_[j].slot != kNone; j = (j + 1) & mask_) {
+    const std::size_t h = home(index_[j].key);
     if (((j - h) & mask_) >= ((j - i) & mask_)) {
       index_[i] = index_[j];
       i = j;
     }
   }
-  index_[i] = kNone;
+  index_[i] = IndexSlot{};
 }
 
 }  // namespace cacheme::local

@@ -18,8 +18,8 @@ namespace cacheme::local {
 /// (Waldspurger et al., "Efficient MRC construction with SHARDS", FAST 2015). Both hit ratios
 /// are measured on the same sampled requests, so their difference is far less noisy than two
 /// hit ratios of different periods (what a hill climber compares). The simulated LRU is a
-/// `HashLru` (exact, 12 bytes an entry and a 4-byte index slot): at most 1,024 entries below
-/// 8,192 of capacity (about 20 KB), then about 2.5 bytes per entry of capacity.
+/// `HashLru` (exact, 12 bytes an entry and an 8-byte index slot): at most 1,024 entries below
+/// 8,192 of capacity (about 29 KB), then about 2.8 to 3.6 bytes per entry of capacity.
 ///
 /// Cadence. Evidence comes with sampled requests. With about 1,000 entries simulated at every
 /// capacity (the rate's former rule), a period held about 500 sampled requests whatever the
