@@ -1,5 +1,5 @@
 /// @file hash_lru.hpp
-/// An exact LRU of 32-bit keys in 20 to 28 bytes an entry: the recency guard's simulated LRU.
+/// An exact LRU of 32-bit keys in 22 to 32 bytes an entry: the recency guard's simulated LRU.
 #pragma once
 
 #include <cstddef>
@@ -13,9 +13,9 @@ namespace cacheme::local {
 /// fraction of its memory and work: 12 bytes per entry (key and queue links, by slot) and an
 /// open-addressing index of 8-byte slots (key and slot number) at most 80 % full, no values,
 /// weights or hit buffer. Every operation is O(1). The index holds the keys so that a probe, and
-/// a deletion's backward shift, never read an entry they do not keep (with 4-byte slots each
-/// slot passed cost an entry's cache miss: the guard's sampled accesses were 0.79 of an evicting
-/// insert's time at 100,000 entries).
+/// a deletion's backward shift, never read an entry they do not keep (with 4-byte slot numbers
+/// each slot passed cost an entry's cache miss; the keys in the index took W-TinyLFU's evicting
+/// insert at 100,000 entries to 0.79 of its time).
 class HashLru {
  public:
   /// An LRU of at most `capacity` keys (at least 1).
@@ -56,7 +56,7 @@ class HashLru {
 
   std::uint64_t capacity_;
   std::vector<Entry> entries_;        // by slot; slots are never freed, only reused by eviction
-  std::vector<IndexSlot> index_;
+  std::vector<IndexSlot> index_;     // a power of two of slots, at most 80 % full
   std::size_t mask_;
   std::size_t size_ = 0;
   std::uint32_t lru_ = kNone;  // least recently used slot

@@ -19,7 +19,7 @@ namespace cacheme::local {
 /// are measured on the same sampled requests, so their difference is far less noisy than two
 /// hit ratios of different periods (what a hill climber compares). The simulated LRU is a
 /// `HashLru` (exact, 12 bytes an entry and an 8-byte index slot): at most 1,024 entries below
-/// 8,192 of capacity (about 29 KB), then about 2.8 to 3.6 bytes per entry of capacity.
+/// 8,192 of capacity (about 29 KB), then about 2.8 to 4 bytes per entry of capacity.
 ///
 /// Cadence. Evidence comes with sampled requests. With about 1,000 entries simulated at every
 /// capacity (the rate's former rule), a period held about 500 sampled requests whatever the

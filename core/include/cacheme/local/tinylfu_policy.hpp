@@ -123,6 +123,7 @@ class TinyLfuPolicy {
       table_.set_weight(id, weight);
       apply_hit(id);
       adapt();
+      prefetch_contest(0);  // a heavier value may evict
     } else {
       prefetch_contest(weight);  // a newcomer: its contest's loads overlap its own work below
       count(h);
@@ -292,10 +293,10 @@ class TinyLfuPolicy {
   }
 
   /// Moves the window's overflow into probation, then evicts until within capacity: each
-  /// candidate (a former window entry) against probation's least recently used victim.
+  /// candidate (a former window entry) against probation's least recently used victim. The
+  /// caller has started the contest's loads (`prefetch_contest`).
   template <class OnEvict>
   void evict(OnEvict&& on_evict) {
-    prefetch_contest(0);
     std::uint32_t candidate = kNoNode;
     while (window_.weight() > window_max_) {
       const std::uint32_t id = window_.head();

@@ -60,7 +60,7 @@ struct WindowAdapterSettings {
 ///
 /// Memory: two ghosts of 2 bytes per span entry (about 0.25 byte per cache entry) and the
 /// guard's sampled LRU (up to 1,024 entries, about 29 KB, below 8,192 of capacity; then 1 key
-/// in 8: about 2.8 to 3.6 bytes per cache entry). CPU: two Bloom tests per miss; a sampled key (all of them
+/// in 8: about 2.8 to 4 bytes per cache entry). CPU: two Bloom tests per miss; a sampled key (all of them
 /// below 2,048 entries, 1 in 8 from 8,192) costs an LRU step.
 class WindowAdapter {
  public:
