@@ -12,7 +12,10 @@
 //                     queues do) adds to a hit, in the layout that reads the fewest lines;
 //   floor/two_lines_lru        two_lines and the same move, the links in the node;
 //   floor/two_lines_lru_apart  the same with the links in an array of their own, by node id,
-//                     as the store keeps them.
+//                     as the store keeps them;
+//   floor/two_lines_lru_apart_sampled  and each hit also shown to the adaptive window's
+//                     recency guard (a `WindowAdapter` of the store's size: 1 key in 8 takes
+//                     a step of its sampled LRU), as a W-TinyLFU store's hit is.
 // A design cannot hit faster than the row of its layout; `lru/store/hit` adds the store's work to
 // `floor/two_lines_lru_apart`, and `tlfu/store/hit` W-TinyLFU's bookkeeping to that.
 #include <benchmark/benchmark.h>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "cacheme/local/hash.hpp"
+#include "cacheme/local/window_adapter.hpp"
 #include "cacheme/local/zipf.hpp"
 
 namespace {
@@ -170,14 +174,17 @@ class RecencyList {
   std::uint32_t head_ = kNone, tail_ = kNone;
 };
 
-// Times hits that look up the stream's keys with `find(key, hash)` (an id) and touch the id.
-template <class Find, class List>
-void time_recency_hits(benchmark::State& state, Find find, List& list) {
+// Times hits that look up the stream's keys with `find(key, hash)` (an id), touch the id and
+// call `also(hash)`.
+template <class Find, class List, class Also = void (*)(std::uint32_t)>
+void time_recency_hits(benchmark::State& state, Find find, List& list, Also also = [](std::uint32_t) {}) {
   const Tables& t = tables();
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string_view key = t.key(i++);
-    list.touch(find(key, static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed))));
+    const auto h = static_cast<std::uint32_t>(cacheme::local::hash_bytes(key, kSeed));
+    list.touch(find(key, h));
+    also(h);
   }
 }
 
@@ -195,18 +202,22 @@ void floor_one_line_lru(benchmark::State& state) {
   }, list);
 }
 
-// two_lines plus a recency move; `links_apart`: the links in an array by id, not in the node.
-void floor_two_lines_lru(benchmark::State& state, bool links_apart) {
+// two_lines plus a recency move; `links_apart`: the links in an array by id, not in the node;
+// `sampled`: each hit shown to a W-TinyLFU store's recency guard too.
+void floor_two_lines_lru(benchmark::State& state, bool links_apart, bool sampled = false) {
   const Tables& t = tables();
   std::vector<Line> nodes = t.nodes;
   std::vector<Link> apart(links_apart ? nodes.size() : 0);
   RecencyList list([&](std::uint32_t id) -> Link& { return links_apart ? apart[id] : nodes[id].links; });
   for (std::uint32_t id = 0; id < nodes.size(); ++id) list.push_back(id);
+  cacheme::local::WindowAdapter adapter(kEntries);
   time_recency_hits(state, [&](std::string_view key, std::uint32_t h) {
     std::size_t slot = h & t.index_mask;
     while (!(nodes[t.index[slot]].hash == h && same_key(nodes[t.index[slot]], key))) slot = (slot + 1) & t.index_mask;
     return t.index[slot];
-  }, list);
+  }, list, [&adapter, sampled](std::uint32_t h) {
+    if (sampled) adapter.record_hit(h);
+  });
 }
 
 BENCHMARK(floor_hash)->Name("floor/hash");
@@ -215,5 +226,6 @@ BENCHMARK(floor_two_lines)->Name("floor/two_lines");
 BENCHMARK(floor_one_line_lru)->Name("floor/one_line_lru");
 BENCHMARK_CAPTURE(floor_two_lines_lru, in_node, false)->Name("floor/two_lines_lru");
 BENCHMARK_CAPTURE(floor_two_lines_lru, apart, true)->Name("floor/two_lines_lru_apart");
+BENCHMARK_CAPTURE(floor_two_lines_lru, apart_sampled, true, true)->Name("floor/two_lines_lru_apart_sampled");
 
 }  // namespace
